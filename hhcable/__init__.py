@@ -1,0 +1,22 @@
+"""hhcable: Hodgkin–Huxley action potentials in axons and dendritic trees.
+
+Units are NEURON's: µm, ms, mV, nA, µF/cm², S/cm², Ω·cm, °C, and m/s for velocities.
+"""
+
+from .analysis import conduction_velocity, spike_features, spike_times, threshold_crossings
+from .cell import Cell, Location
+from .channels import HH, MECHANISMS, Mechanism, Passive
+from .errors import HHCableError, InputError, MemoryLimitError, SWCError
+from .morphology import Morphology
+from .simulation import Result, Simulation
+from .stimulus import IClamp, PulseTrain, Waveform
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Cell", "Location", "Morphology", "Simulation", "Result",
+    "HH", "Passive", "Mechanism", "MECHANISMS",
+    "IClamp", "PulseTrain", "Waveform",
+    "conduction_velocity", "spike_features", "spike_times", "threshold_crossings",
+    "HHCableError", "InputError", "MemoryLimitError", "SWCError",
+]

@@ -1,0 +1,175 @@
+"""A cell: a discretised morphology with passive properties and membrane mechanisms.
+
+A Cell knows where its compartments are and what they carry; it knows nothing of how it is
+solved (that is :mod:`hhcable.simulation`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .channels import Mechanism
+from .discretize import discretize
+from .errors import InputError
+from .morphology import REGIONS
+
+#: d_lambda used when neither max_segment nor d_lambda is given (NEURON's usual choice).
+DEFAULT_D_LAMBDA = 0.1
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place on a cell.
+
+    Give exactly one of:
+
+    x : float
+        Fraction (0–1) of the path from the root to the farthest tip: on an unbranched
+        cable, the fraction of its length from its root end.
+    swc_id : int
+        The compartment holding this SWC sample.
+    node : int
+        A node index (see :attr:`Cell.compartments`).
+    """
+
+    x: float = None
+    swc_id: int = None
+    node: int = None
+
+    def __post_init__(self):
+        given = [k for k in ("x", "swc_id", "node") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise InputError(f"a location needs exactly one of x, swc_id, node; got {given or 'none'}",
+                             key="at")
+
+
+def as_location(at):
+    """Turn a float (x), a dict ``{"x": ...}`` / ``{"swc_id": ...}`` or a Location into a Location."""
+    if isinstance(at, Location):
+        return at
+    if isinstance(at, dict):
+        unknown = set(at) - {"x", "swc_id", "node"}
+        if unknown:
+            raise InputError(f"unknown location key(s) {sorted(unknown)}; use x or swc_id", key="at")
+        return Location(**at)
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        return Location(x=float(at))
+    raise InputError(f"a location is a fraction x or {{x = ...}} / {{swc_id = ...}}, got {at!r}", key="at")
+
+
+class Cell:
+    """A discretised neuron with membrane properties.
+
+    Parameters
+    ----------
+    morphology : Morphology
+        The shape.
+    cm : float, µF/cm²
+        Specific membrane capacitance (default 1).
+    Ra : float, Ω·cm
+        Axial resistivity (default 35.4).
+    celsius : float, °C
+        Temperature, which scales the channel kinetics (default 6.3).
+    max_segment : float, µm, optional
+        Longest compartment allowed.
+    d_lambda : float, optional
+        Longest compartment as a fraction of the 100 Hz length constant (NEURON's rule).
+        If neither rule is given, ``d_lambda = 0.1``.
+
+    Examples
+    --------
+    >>> import hhcable as hc
+    >>> cell = hc.Cell(hc.Morphology.cable(length=1000.0, diam=1.0), max_segment=10.0)
+    >>> cell.n_compartments
+    100
+    """
+
+    def __init__(self, morphology, cm=1.0, Ra=35.4, celsius=6.3, max_segment=None, d_lambda=None):
+        if max_segment is None and d_lambda is None:
+            d_lambda = DEFAULT_D_LAMBDA
+        if not np.isfinite(celsius):
+            raise InputError(f"must be a finite temperature in °C, got {celsius!r}", key="celsius")
+        self.morphology = morphology
+        self.cm, self.Ra, self.celsius = float(cm), float(Ra), float(celsius)
+        self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)
+        self.mechanisms = []
+
+    @property
+    def n_compartments(self):
+        """Number of compartments with membrane."""
+        return self.compartments.n_compartments
+
+    def insert(self, mechanism, where="all"):
+        """Insert a mechanism into part of the cell.
+
+        Parameters
+        ----------
+        mechanism : Mechanism
+            For example ``hc.HH()`` or ``hc.Passive(g=1e-4, e=-65)``.
+        where : str or int, optional
+            ``"all"``, a region (``"soma"``, ``"axon"``, ``"dend"``, ``"apic"``) or an SWC
+            type code.
+
+        Returns
+        -------
+        Cell
+            The cell itself, so inserts can be chained.
+        """
+        if not isinstance(mechanism, Mechanism):
+            raise InputError(f"expected a Mechanism such as hc.HH(), got {mechanism!r}", key="mechanism")
+        nodes = self.nodes_where(where)
+        for other, other_nodes in self.mechanisms:
+            if other.name == mechanism.name and np.intersect1d(nodes, other_nodes).size:
+                raise InputError(f"'{mechanism.name}' is already inserted in part of {where!r}", key="where")
+        self.mechanisms.append((mechanism, nodes))
+        return self
+
+    def nodes_where(self, where):
+        """Indices of the compartments (area > 0) in a region: see :meth:`insert`."""
+        comp = self.compartments
+        has_area = comp.area > 0
+        if where == "all":
+            mask = has_area
+        else:
+            code = REGIONS.get(where, where)
+            if isinstance(code, bool) or not isinstance(code, (int, np.integer)):
+                raise InputError(f"unknown region {where!r}; use 'all', {sorted(REGIONS)} or a type code",
+                                 key="where")
+            mask = has_area & (comp.type == code)
+        nodes = np.flatnonzero(mask)
+        if nodes.size == 0:
+            raise InputError(f"region {where!r} holds no compartments of this cell", key="where")
+        return nodes
+
+    def main_path(self):
+        """Nodes from the root to the farthest tip, in order."""
+        comp = self.compartments
+        tip = int(np.argmax(comp.distance))
+        return np.array(comp._ancestors(tip)[::-1])
+
+    def locate(self, at):
+        """The node index of a location (a float x, a dict, or a :class:`Location`)."""
+        loc = as_location(at)
+        comp = self.compartments
+        if loc.node is not None:
+            if not 0 <= loc.node < comp.n_nodes:
+                raise InputError(f"node {loc.node} is out of range 0..{comp.n_nodes - 1}", key="at.node")
+            return int(loc.node)
+        if loc.swc_id is not None:
+            if loc.swc_id not in comp.sample_node:
+                raise InputError(f"no sample with id {loc.swc_id} in {self.morphology.name}", key="at.swc_id")
+            return comp.sample_node[loc.swc_id]
+        x = loc.x
+        if not (np.isfinite(x) and 0.0 <= x <= 1.0):
+            raise InputError(f"x must lie in [0, 1], got {x!r}", key="at.x")
+        path = self.main_path()
+        if x == 0.0:
+            return int(path[0])
+        if x == 1.0:
+            return int(path[-1])
+        target = x * comp.distance[path[-1]]
+        inner = path[comp.area[path] > 0]
+        # The segment holding the point is the one with the nearest centre; a point on a
+        # boundary goes to the farther segment, as in NEURON.
+        offset = np.abs(comp.distance[inner] - target - 1e-9 * comp.distance[path[-1]])
+        return int(inner[np.argmin(offset)])

@@ -1,0 +1,252 @@
+"""Cut a morphology into compartments, numbered in Hines order.
+
+The scheme is NEURON's: each section is cut into ``nseg`` segments of equal length with a
+node at the centre of each, and every section has a zero-area node at its far (1) end; the
+tree's root has one at its start.  A child section hangs from its parent's 1-end node.
+Membrane area and axial resistance are integrated exactly over the frustums between samples,
+so a tapering or bumpy section gets the area and resistance of its real shape.
+
+Nodes are numbered depth-first (every parent before its children), and the nodes of an
+unbranched run are consecutive, so the voltage matrix is tridiagonal along each run.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .units import MOHM_PER_OHM_CM_PER_UM
+
+#: Frequency (Hz) at which NEURON's d_lambda rule measures the AC length constant.
+D_LAMBDA_FREQUENCY_HZ = 100.0
+
+
+@dataclass
+class Compartments:
+    """The discretised cell: one entry per node, in Hines order.
+
+    Attributes
+    ----------
+    parent : ndarray of int
+        Parent node of each node; -1 for the root.
+    g_axial : ndarray, µS
+        Axial conductance between each node and its parent (0 for the root).
+    area : ndarray, µm²
+        Membrane area of each node (0 for the zero-area section-end nodes).
+    distance : ndarray, µm
+        Path distance from the root sample.
+    xyz : ndarray, shape (n, 3), µm
+        Position of each node.
+    diam : ndarray, µm
+        Diameter of the membrane at each node.
+    type : ndarray of int
+        SWC type code of each node.
+    section : ndarray of int
+        Section of each node (-1 for the root node).
+    x : ndarray
+        Position of each node as a fraction of its section's length.
+    section_nodes : list of ndarray
+        For each section, its nodes from its start (the parent's node) to its 1-end node.
+    sample_node : dict
+        SWC sample id -> the node whose segment holds the sample.
+    """
+
+    parent: np.ndarray
+    g_axial: np.ndarray
+    area: np.ndarray
+    distance: np.ndarray
+    xyz: np.ndarray
+    diam: np.ndarray
+    type: np.ndarray
+    section: np.ndarray
+    x: np.ndarray
+    section_nodes: list = field(default_factory=list)
+    sample_node: dict = field(default_factory=dict)
+
+    @property
+    def n_nodes(self):
+        """Number of nodes, the zero-area section ends included."""
+        return len(self.parent)
+
+    @property
+    def n_compartments(self):
+        """Number of compartments with membrane (segments)."""
+        return int(np.count_nonzero(self.area > 0))
+
+    def path(self, a, b):
+        """Nodes on the path from node ``a`` to node ``b`` and their signed distance from ``a`` (µm)."""
+        up_a, up_b = self._ancestors(a), self._ancestors(b)
+        common = set(up_a) & set(up_b)
+        lca = next(n for n in up_a if n in common)
+        leg_a = up_a[: up_a.index(lca) + 1]
+        leg_b = up_b[: up_b.index(lca)][::-1]
+        nodes = np.array(leg_a + leg_b, dtype=int)
+        d = self.distance
+        along = np.where(
+            np.arange(len(nodes)) < len(leg_a),
+            d[a] - d[nodes],
+            d[a] - 2 * d[lca] + d[nodes],
+        )
+        return nodes, along
+
+    def _ancestors(self, node):
+        chain = [int(node)]
+        while self.parent[chain[-1]] >= 0:
+            chain.append(int(self.parent[chain[-1]]))
+        return chain
+
+
+def lambda_ac(diam, Ra, cm, frequency=D_LAMBDA_FREQUENCY_HZ):
+    """AC length constant of a cylinder, as NEURON's ``lambda_f``.
+
+    Parameters
+    ----------
+    diam : float or ndarray, µm
+    Ra : float, Ω·cm
+    cm : float, µF/cm²
+    frequency : float, Hz
+
+    Returns
+    -------
+    float or ndarray, µm
+    """
+    # 1e5 turns sqrt(µm / (Hz Ω·cm µF/cm²)) into µm, as in NEURON's stdlib.hoc.
+    return 1e5 * np.sqrt(diam / (4 * np.pi * frequency * Ra * cm))
+
+
+def _nseg(arc, diam, max_segment, d_lambda, Ra, cm):
+    """Number of segments for one section (an odd number under the d_lambda rule)."""
+    length = arc[-1]
+    n = 1
+    if max_segment is not None:
+        n = max(n, math.ceil(length / max_segment - 1e-9))
+    if d_lambda is not None:
+        # Electrotonic length at 100 Hz integrated over the frustums, as NEURON's lambda_f.
+        dd = np.diff(arc) / np.sqrt(diam[:-1] + diam[1:])
+        electrotonic = math.sqrt(2) * float(dd.sum()) / float(lambda_ac(1.0, Ra, cm))
+        n = max(n, int((electrotonic / d_lambda + 0.9) / 2) * 2 + 1)
+    return n
+
+
+class _Frustums:
+    """Cumulative membrane area and axial resistance along one section's frustums."""
+
+    def __init__(self, arc, radius, Ra):
+        self.arc, self.radius, self.Ra = arc, radius, Ra
+        h = np.diff(arc)
+        self.slope = np.divide(np.diff(radius), h, out=np.zeros_like(h), where=h > 0)
+        area, res = self._partial(np.arange(len(h)), h)
+        self.cum_area = np.concatenate([[0.0], np.cumsum(area)])
+        self.cum_res = np.concatenate([[0.0], np.cumsum(res)])
+
+    def _partial(self, k, ds):
+        r0 = self.radius[k]
+        r1 = r0 + self.slope[k] * ds
+        area = np.pi * (r0 + r1) * np.hypot(ds, r1 - r0)
+        res = self.Ra / np.pi * ds / (r0 * r1) * MOHM_PER_OHM_CM_PER_UM
+        return area, res
+
+    def at(self, s):
+        """Area (µm²) and resistance (MΩ) from the section start to arc positions ``s``."""
+        k = np.clip(np.searchsorted(self.arc, s, side="right") - 1, 0, len(self.arc) - 2)
+        area, res = self._partial(k, s - self.arc[k])
+        return self.cum_area[k] + area, self.cum_res[k] + res
+
+    def radius_at(self, s):
+        k = np.clip(np.searchsorted(self.arc, s, side="right") - 1, 0, len(self.arc) - 2)
+        return self.radius[k] + self.slope[k] * (s - self.arc[k])
+
+
+def discretize(morphology, Ra, cm, max_segment=None, d_lambda=None):
+    """Cut ``morphology`` into compartments.
+
+    Parameters
+    ----------
+    morphology : Morphology
+    Ra : float, Ω·cm
+        Axial resistivity.
+    cm : float, µF/cm²
+        Specific membrane capacitance (used by the d_lambda rule).
+    max_segment : float, µm, optional
+        Longest segment allowed.
+    d_lambda : float, optional
+        Longest segment as a fraction of the AC length constant at 100 Hz (NEURON's
+        d_lambda rule; it gives an odd number of segments per section).  When both rules
+        are given, each section gets the larger number of segments.
+
+    Returns
+    -------
+    Compartments
+    """
+    if max_segment is None and d_lambda is None:
+        raise InputError("give max_segment (µm) or d_lambda", key="discretization")
+    for key, value in (("max_segment", max_segment), ("d_lambda", d_lambda), ("Ra", Ra), ("cm", cm)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise InputError(f"must be positive, got {value!r}", key=key)
+
+    g = morphology.graph
+    root = g.nodes[morphology.root]
+    cols = {k: [] for k in ("parent", "g_axial", "area", "distance", "diam", "type", "section", "x")}
+    xyz = [np.array([[root["x"], root["y"], root["z"]]])]
+    for k, v in (("parent", -1), ("g_axial", 0.0), ("area", 0.0), ("distance", 0.0),
+                 ("diam", 2 * root["radius"]), ("type", root["type"]), ("section", -1), ("x", 0.0)):
+        cols[k].append(np.array([v]))
+    sample_node = {morphology.root: 0}
+    end_node, end_distance, section_nodes, n = [], [], [], 1
+
+    for sec in morphology.sections:
+        pts = np.array([[g.nodes[s][c] for c in ("x", "y", "z")] for s in sec.samples], dtype=float)
+        radius = np.array([g.nodes[s]["radius"] for s in sec.samples], dtype=float)
+        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+        length = arc[-1]
+        if not length > 0:
+            raise InputError(f"section starting at sample {sec.samples[0]} has zero length",
+                             key=morphology.name)
+        nseg = _nseg(arc, 2 * radius, max_segment, d_lambda, Ra, cm)
+        fr = _Frustums(arc, radius, Ra)
+        bounds = np.linspace(0.0, length, nseg + 1)
+        centres = (bounds[:-1] + bounds[1:]) / 2
+        area_b, res_b = fr.at(bounds)
+        _, res_c = fr.at(centres)
+        # Resistance from each node to the previous one: parent node -> first centre,
+        # centre -> centre, last centre -> 1-end node.
+        res_to_parent = np.diff(np.concatenate([[0.0], res_c, [res_b[-1]]]))
+        parent_node = 0 if sec.parent < 0 else end_node[sec.parent]
+        idx = np.arange(n, n + nseg + 1)
+        s_nodes = np.concatenate([centres, [length]])
+        base = 0.0 if sec.parent < 0 else end_distance[sec.parent]
+        cols["parent"].append(np.concatenate([[parent_node], idx[:-1]]))
+        cols["g_axial"].append(1.0 / res_to_parent)
+        cols["area"].append(np.concatenate([np.diff(area_b), [0.0]]))
+        cols["distance"].append(base + s_nodes)
+        cols["diam"].append(2 * fr.radius_at(s_nodes))
+        cols["type"].append(np.full(nseg + 1, sec.type))
+        cols["section"].append(np.full(nseg + 1, sec.index))
+        cols["x"].append(s_nodes / length)
+        xyz.append(np.column_stack([np.interp(s_nodes, arc, pts[:, c]) for c in range(3)]))
+        # Samples inside the section belong to the segment holding them; the end sample
+        # belongs to the 1-end node.
+        seg_of = np.minimum((arc[1:] / length * nseg).astype(int), nseg - 1)
+        for sample, seg in zip(sec.samples[1:-1], seg_of[:-1]):
+            sample_node[sample] = int(idx[seg])
+        sample_node[sec.samples[-1]] = int(idx[-1])
+        end_node.append(int(idx[-1]))
+        end_distance.append(base + length)
+        section_nodes.append(np.concatenate([[parent_node], idx]))
+        n += nseg + 1
+
+    return Compartments(
+        parent=np.concatenate(cols["parent"]).astype(int),
+        g_axial=np.concatenate(cols["g_axial"]).astype(float),
+        area=np.concatenate(cols["area"]).astype(float),
+        distance=np.concatenate(cols["distance"]).astype(float),
+        xyz=np.concatenate(xyz),
+        diam=np.concatenate(cols["diam"]).astype(float),
+        type=np.concatenate(cols["type"]).astype(int),
+        section=np.concatenate(cols["section"]).astype(int),
+        x=np.concatenate(cols["x"]).astype(float),
+        section_nodes=section_nodes,
+        sample_node=sample_node,
+    )
+

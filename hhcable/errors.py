@@ -1,0 +1,63 @@
+"""Exceptions raised by hhcable.
+
+Every error hhcable raises derives from :class:`HHCableError`.  Errors caused by the
+caller's input also derive from :class:`ValueError`, so ``except ValueError`` keeps
+working for code that does not know about hhcable.
+"""
+
+
+class HHCableError(Exception):
+    """Root of every exception raised by hhcable."""
+
+
+class InputError(HHCableError, ValueError):
+    """An argument, a model-file key or a value is invalid.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and, where possible, how to fix it.
+    key : str, optional
+        The argument or model-file key at fault (for example ``"simulation.dt_ms"``).
+    source : str, optional
+        The file the value came from, if any.
+    """
+
+    def __init__(self, message, key=None, source=None):
+        super().__init__(message)
+        self.message = message
+        self.key = key
+        self.source = source
+
+    def __str__(self):
+        where = ": ".join(p for p in (self.source, self.key) if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class SWCError(InputError):
+    """A malformed SWC file, reported like a compiler error: ``file:line: message``.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong with the sample.
+    source : str
+        Name of the file (or ``"<string>"``/``"<stream>"``).
+    line : int, optional
+        1-based line number in the file.
+    sample : int, optional
+        The SWC sample id involved.
+    """
+
+    def __init__(self, message, source="<string>", line=None, sample=None):
+        super().__init__(message, source=source)
+        self.line = line
+        self.sample = sample
+
+    def __str__(self):
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class MemoryLimitError(InputError):
+    """A requested recording would need more memory than the caller allowed."""
