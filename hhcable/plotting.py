@@ -46,8 +46,11 @@ def plot_space_time(result, ax=None, velocity=None):
         _, ax = plt.subplots(figsize=(6, 3.5))
     path = result.cell.main_path()
     dist = result.cell.compartments.distance[path]
-    image = ax.pcolormesh(result.space_t, dist, result.space_v[:, path].T, shading="nearest",
-                          cmap="viridis", rasterized=True)
+    volts = result.space_v[:, path].T
+    # Robust colour limits: the stimulated node can sit far outside the spike's range.
+    low, high = np.percentile(volts, [0.5, 99.5])
+    image = ax.pcolormesh(result.space_t, dist, volts, shading="nearest", cmap="viridis",
+                          vmin=low, vmax=high, rasterized=True)
     ax.figure.colorbar(image, ax=ax, label="membrane potential (mV)")
     if velocity is not None and result.crossings is not None:
         times = result.crossings[path]
