@@ -79,9 +79,12 @@ def plot_result(result, velocity=None):
     return fig
 
 
-def save(fig, path):
-    """Write ``fig`` to ``path`` (format from the extension) and close it."""
+def save(fig, path, format=None):
+    """Write ``fig`` to ``path`` (a file name or a binary file object) and close it.
+
+    ``format`` (``"png"``, ``"pdf"``, ``"svg"``...) defaults to the file name's extension.
+    """
     plt = _pyplot()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format=format)
     plt.close(fig)
     return path

@@ -1,0 +1,134 @@
+"""The ``hhcable`` command: ``run`` a model file, or the ``demo``.
+
+Bad input ends with exit status 2 and one line on stderr naming the file and the key or
+line; nothing is written then.  Output files are written whole or not at all.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import HHCableError
+
+EXIT_INPUT = 2
+
+
+def _atomic_write(path, write):
+    """Call ``write(file_object)`` on a temporary file next to ``path``, then move it there."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise HHCableError(f"{path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return str(path)
+
+
+def _save_figure(fig, path):
+    from .plotting import save
+
+    fmt = Path(path).suffix.lstrip(".") or "png"
+    return _atomic_write(path, lambda fh: save(fig, fh, format=fmt))
+
+
+def _save_npz(result, path):
+    arrays = {"t_ms": result.t, "traces": result.traces, "probe_names": np.array(result.names),
+              "probe_nodes": result.nodes, "distance_um": result.cell.compartments.distance}
+    if result.crossings is not None:
+        arrays["first_crossing_ms"] = result.crossings
+    if result.space_v is not None:
+        arrays["space_t_ms"], arrays["space_v_mV"] = result.space_t, result.space_v
+    return _atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def _check_outputs(args):
+    """Refuse early, before running, an output whose folder does not exist."""
+    for path in (getattr(args, "out", None), getattr(args, "plot", None)):
+        if path and not (Path(path).parent if str(Path(path).parent) else Path(".")).is_dir():
+            raise HHCableError(f"{path}: folder {Path(path).parent} does not exist")
+
+
+def cmd_run(args):
+    from .modelfile import load
+    from .plotting import plot_result
+
+    _check_outputs(args)
+    model = load(args.model)
+    result, summary = model.run()
+    if args.out:
+        _save_npz(result, args.out)
+    if args.plot:
+        _save_figure(plot_result(result, summary.get("velocity")), args.plot)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"{args.model}: {summary['n_compartments']} compartments, {summary['tstop_ms']:g} ms "
+          f"in {summary['run_wall_s']:.2f} s")
+    for name, p in summary["probes"].items():
+        spikes = ", ".join(f"{s:.3f}" for s in p["spike_times_ms"]) or "none"
+        print(f"  {name}: spikes at {spikes} ms; v from {p['v_min_mV']:.1f} to {p['v_max_mV']:.1f} mV")
+    if "velocity" in summary:
+        vel = summary["velocity"]
+        print(f"  conduction velocity: {vel['cv_m_s']:.3f} m/s over {vel['path_um']:.0f} µm"
+              if vel["cv_m_s"] is not None else f"  conduction velocity: {vel['error']}")
+    for path in (args.out, args.plot):
+        if path:
+            print(f"  wrote {path}")
+    return 0
+
+
+def cmd_demo(args):
+    from .demo import run_demo
+    from .plotting import plot_result
+
+    _check_outputs(args)
+    result, velocity = run_demo(max_segment=args.max_segment, dt=args.dt)
+    print(f"Squid giant axon (Hodgkin & Huxley 1952): 476 µm, 35.4 Ω·cm, 18.5 °C, "
+          f"{result.cell.n_compartments} compartments, dt {args.dt} ms")
+    print(f"conduction velocity: {velocity['cv_m_s']:.2f} m/s (Hodgkin & Huxley computed 18.8 m/s)")
+    path = _save_figure(plot_result(result, velocity), args.out)
+    print(f"figure: {path}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="hhcable", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a model file (TOML)")
+    run.add_argument("model", help="model file")
+    run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    run.add_argument("--out", metavar="RESULTS.npz", help="write traces and recordings (numpy .npz)")
+    run.add_argument("--plot", metavar="FIG.png", help="write the default figure")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="simulate the Hodgkin-Huxley squid axon and draw it")
+    demo.add_argument("--out", default="hhcable-demo.png", metavar="FIG.png", help="figure file")
+    demo.add_argument("--max-segment", type=float, default=10.0, help="compartment length (µm)")
+    demo.add_argument("--dt", type=float, default=0.0025, help="time step (ms)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``hhcable`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HHCableError as err:
+        message = " ".join(str(err).split())
+        print(f"hhcable: error: {message}", file=sys.stderr)
+        return EXIT_INPUT

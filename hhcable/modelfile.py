@@ -1,0 +1,322 @@
+"""Model files: a TOML description of a cell, its stimuli, probes and run, and its summary.
+
+The format is a contract other tools rely on (see the README).  Every key carries its unit.
+Everything is checked before anything runs; an error names the file and the key.
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .analysis import conduction_velocity, spike_times
+from .cell import Cell, as_location
+from .channels import MECHANISMS
+from .errors import HHCableError, InputError
+from .morphology import Morphology
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+SECTIONS = {
+    "morphology": {"cable"},
+    "discretization": {"max_segment_um", "d_lambda"},
+    "biophysics": {"cm_uF_cm2", "Ra_ohm_cm", "celsius", "mechanisms"},
+    "stimulus": {"kind", "at", "delay_ms", "dur_ms", "amp_nA", "interval_ms", "number", "t_ms"},
+    "probe": {"name", "at", "var"},
+    "simulation": {"dt_ms", "tstop_ms", "v_init_mV", "method"},
+    "velocity": {"from", "to", "threshold_mV"},
+    "recording": {"space_every", "max_MB"},
+}
+STIMULUS_KEYS = {
+    "iclamp": {"delay_ms", "dur_ms", "amp_nA"},
+    "pulse_train": {"delay_ms", "dur_ms", "amp_nA", "interval_ms", "number"},
+    "waveform": {"t_ms", "amp_nA"},
+}
+BYTES_PER_MB = 1e6
+
+
+@dataclass
+class Model:
+    """A model read from a file, ready to run.
+
+    Attributes
+    ----------
+    simulation : Simulation
+        Set up with the cell, stimuli, probes and recordings of the file.
+    tstop : float, ms
+    velocity : dict or None
+        ``{"from": location, "to": location}`` if the file asks for a velocity.
+    source : str
+        The file it came from.
+    """
+
+    simulation: object
+    tstop: float
+    velocity: dict
+    source: str
+
+    def run(self):
+        """Run the model; return the :class:`~hhcable.Result` and its summary (a dict)."""
+        result = self.simulation.run(self.tstop)
+        voltage = [p.name for p in self.simulation.probes if p.var == "v"]
+        return result, summarize(result, self.velocity, voltage)
+
+
+class _Reader:
+    """Typed access to a TOML table that reports errors with the file and full key."""
+
+    def __init__(self, table, prefix, source):
+        self.table, self.prefix, self.source = table, prefix, source
+
+    def error(self, key, message):
+        return InputError(message, key=f"{self.prefix}{key}", source=self.source)
+
+    def check_keys(self, allowed):
+        for key in self.table:
+            if key not in allowed:
+                raise self.error(key, f"unknown key; expected one of {sorted(allowed)}")
+
+    def number(self, key, default=None, positive=False, integer=False):
+        if key not in self.table:
+            if default is None:
+                raise self.error(key, "missing")
+            return default
+        value = self.table[key]
+        kind = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
+            raise self.error(key, f"must be {'an integer' if integer else 'a finite number'}, got {value!r}")
+        if positive and not value > 0:
+            raise self.error(key, f"must be > 0, got {value!r}")
+        return value
+
+    def string(self, key, default=None):
+        value = self.table.get(key, default)
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a string, got {value!r}" if key in self.table else "missing")
+        return value
+
+    def sub(self, key, required=True):
+        value = self.table.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, dict):
+            raise self.error(key, "missing table" if value is None else f"must be a table, got {value!r}")
+        return _Reader(value, f"{self.prefix}{key}.", self.source)
+
+
+def _wrap(reader, key, action):
+    """Run ``action``; re-raise input errors from the engine with this file and key."""
+    try:
+        return action()
+    except InputError as err:
+        raise reader.error(key, err.message) from None
+
+
+def load(path):
+    """Read and check a model file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    InputError
+        Naming the file and the key (or the line, for TOML syntax errors).
+    """
+    from .simulation import Simulation
+
+    path = Path(path)
+    source = str(path)
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError("no such file", source=source) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read: {err}", source=source) from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"invalid TOML: {err}", source=source) from None
+
+    top = _Reader(doc, "", source)
+    top.check_keys(SECTIONS)
+    for key in ("stimulus", "probe"):
+        if key in doc and not (isinstance(doc[key], list) and all(isinstance(x, dict) for x in doc[key])):
+            raise top.error(key, f"must be an array of tables: write [[{key}]]")
+    morph = _morphology(top.sub("morphology"))
+    cell = _cell(top, morph)
+
+    sim_r = top.sub("simulation")
+    sim_r.check_keys(SECTIONS["simulation"])
+    dt = sim_r.number("dt_ms", positive=True)
+    tstop = sim_r.number("tstop_ms", positive=True)
+    method = sim_r.string("method", "backward_euler")
+    v_init = sim_r.number("v_init_mV", -65.0)
+    sim = _wrap(sim_r, "method", lambda: Simulation(cell, dt=dt, method=method, v_init=v_init))
+    if tstop < dt:
+        raise sim_r.error("tstop_ms", f"({tstop}) is shorter than one step dt_ms ({dt})")
+
+    for i, table in enumerate(doc.get("stimulus", [])):
+        _stimulus(_Reader(table, f"stimulus[{i}].", source), sim)
+    for i, table in enumerate(doc.get("probe", [])):
+        r = _Reader(table, f"probe[{i}].", source)
+        r.check_keys(SECTIONS["probe"])
+        name, var = r.string("name"), r.string("var", "v")
+        at = _location(r, cell)
+        _wrap(r, "var", lambda: sim.probe(name, at, var))
+
+    velocity = None
+    vel_r = top.sub("velocity", required=False)
+    if vel_r is not None:
+        vel_r.check_keys(SECTIONS["velocity"])
+        velocity = {"from": _location(vel_r, cell, "from"), "to": _location(vel_r, cell, "to")}
+        if cell.locate(velocity["from"]) == cell.locate(velocity["to"]):
+            raise vel_r.error("to", "falls in the same compartment as 'from'")
+        sim.record_crossings(vel_r.number("threshold_mV", 0.0))
+
+    rec_r = top.sub("recording", required=False)
+    if rec_r is not None:
+        rec_r.check_keys(SECTIONS["recording"])
+        every = rec_r.number("space_every", 10, positive=True, integer=True)
+        max_mb = rec_r.number("max_MB", sim.max_record_bytes / BYTES_PER_MB, positive=True)
+        sim.record_space(every=every, max_bytes=max_mb * BYTES_PER_MB)
+        n_frames = int(round(tstop / dt)) // every + 1
+        need = n_frames * cell.compartments.n_nodes * np.dtype(float).itemsize
+        if need > sim.max_record_bytes:
+            raise rec_r.error("space_every", f"recording the whole cell needs {need / BYTES_PER_MB:.0f} MB, "
+                                             f"over max_MB ({sim.max_record_bytes / BYTES_PER_MB:.0f}); "
+                                             "record less often or raise max_MB")
+    return Model(sim, tstop, velocity, source)
+
+
+def _morphology(r):
+    r.check_keys(SECTIONS["morphology"])
+    cable = r.sub("cable")
+    cable.check_keys({"length_um", "diam_um", "diam_end_um"})
+    length = cable.number("length_um", positive=True)
+    diam = cable.number("diam_um", positive=True)
+    diam_end = cable.number("diam_end_um", diam, positive=True)
+    return Morphology.cable(length=length, diam=diam, diam_end=diam_end)
+
+
+def _cell(top, morph):
+    disc = top.sub("discretization")
+    disc.check_keys(SECTIONS["discretization"])
+    if "max_segment_um" not in disc.table and "d_lambda" not in disc.table:
+        raise disc.error("max_segment_um", "missing: give max_segment_um or d_lambda")
+    max_segment = disc.number("max_segment_um", positive=True) if "max_segment_um" in disc.table else None
+    d_lambda = disc.number("d_lambda", positive=True) if "d_lambda" in disc.table else None
+
+    bio = top.sub("biophysics")
+    bio.check_keys(SECTIONS["biophysics"])
+    cell = _wrap(bio, "", lambda: Cell(
+        morph,
+        cm=bio.number("cm_uF_cm2", 1.0, positive=True),
+        Ra=bio.number("Ra_ohm_cm", 35.4, positive=True),
+        celsius=bio.number("celsius", 6.3),
+        max_segment=max_segment,
+        d_lambda=d_lambda,
+    ))
+    mechanisms = bio.table.get("mechanisms", [])
+    if not isinstance(mechanisms, list):
+        raise bio.error("mechanisms", "must be an array of tables like [{ name = \"hh\", where = \"all\" }]")
+    for i, entry in enumerate(mechanisms):
+        if not isinstance(entry, dict):
+            raise bio.error(f"mechanisms[{i}]", f"must be a table, got {entry!r}")
+        m = _Reader(entry, f"biophysics.mechanisms[{i}].", bio.source)
+        name = m.string("name")
+        if name not in MECHANISMS:
+            raise m.error("name", f"unknown mechanism {name!r}; known: {sorted(MECHANISMS)}")
+        where = entry.get("where", "all")
+        params = {k: v for k, v in entry.items() if k not in ("name", "where")}
+        mech = _wrap(m, "", lambda: MECHANISMS[name](**params))
+        _wrap(m, "where", lambda: cell.insert(mech, where=where))
+    return cell
+
+
+def _location(r, cell, key="at"):
+    table = r.table.get(key)
+    if not isinstance(table, dict):
+        raise r.error(key, "missing table like { x = 0.5 }" if table is None else f"must be a table, got {table!r}")
+    loc = _wrap(r, key, lambda: as_location(table))
+    _wrap(r, key, lambda: cell.locate(loc))
+    return loc
+
+
+def _stimulus(r, sim):
+    r.check_keys(SECTIONS["stimulus"])
+    kind = r.string("kind")
+    if kind not in STIMULUS_KEYS:
+        raise r.error("kind", f"unknown stimulus {kind!r}; use one of {sorted(STIMULUS_KEYS)}")
+    extra = set(r.table) - STIMULUS_KEYS[kind] - {"kind", "at"}
+    if extra:
+        raise r.error(sorted(extra)[0], f"not a key of a {kind} stimulus")
+    at = _location(r, sim.cell)
+    if kind == "iclamp":
+        args = (r.number("delay_ms"), r.number("dur_ms", positive=True), r.number("amp_nA"))
+        _wrap(r, "", lambda: sim.iclamp(at, *args))
+    elif kind == "pulse_train":
+        args = (r.number("delay_ms"), r.number("dur_ms", positive=True), r.number("amp_nA"),
+                r.number("interval_ms", positive=True), r.number("number", integer=True, positive=True))
+        _wrap(r, "", lambda: sim.pulse_train(at, *args))
+    else:
+        t, amp = r.table.get("t_ms"), r.table.get("amp_nA")
+        for key, arr in (("t_ms", t), ("amp_nA", amp)):
+            if not isinstance(arr, list) or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                                    for a in arr):
+                raise r.error(key, "must be an array of numbers")
+        _wrap(r, "t_ms", lambda: sim.waveform(at, t, amp))
+
+
+def summarize(result, velocity=None, voltage_probes=None):
+    """The JSON-ready summary of a run (the contract of ``hhcable run --json``).
+
+    Parameters
+    ----------
+    result : Result
+    velocity : dict, optional
+        ``{"from": location, "to": location}``: also measure the conduction velocity.
+    voltage_probes : list of str, optional
+        The probes that record voltage (default: all); only these are summarised.
+
+    Returns
+    -------
+    dict
+        ``n_compartments``, ``n_nodes``, ``run_wall_s`` (s, time stepping only),
+        ``probes`` (per name: ``spike_times_ms``, ``v_max_mV``, ``v_min_mV``,
+        ``v_final_mV``) and, when asked for, ``velocity`` (``cv_m_s``, ``path_um``).
+    """
+    probes = {}
+    for name, trace in zip(result.names, result.traces):
+        if voltage_probes is not None and name not in voltage_probes:
+            continue
+        probes[name] = {
+            "spike_times_ms": [round(float(s), 6) for s in spike_times(result.t, trace)],
+            "v_max_mV": float(trace.max()),
+            "v_min_mV": float(trace.min()),
+            "v_final_mV": float(trace[-1]),
+        }
+    out = {
+        "n_compartments": result.cell.n_compartments,
+        "n_nodes": result.cell.compartments.n_nodes,
+        "run_wall_s": result.run_wall_s,
+        "tstop_ms": float(result.t[-1]),
+        "dt_ms": result.info["dt"],
+        "probes": probes,
+    }
+    if velocity is not None:
+        try:
+            cv = conduction_velocity(result, velocity["from"], velocity["to"])
+        except HHCableError as err:
+            out["velocity"] = {"cv_m_s": None, "path_um": None, "error": str(err)}
+        else:
+            out["velocity"] = {"cv_m_s": cv["cv_m_s"], "path_um": cv["path_um"]}
+    return out
