@@ -18,6 +18,34 @@ from .errors import InputError
 
 #: Region names accepted wherever a place is chosen by type, and their SWC type codes.
 REGIONS = {"soma": 1, "axon": 2, "dend": 3, "apic": 4}
+#: Daughter-to-parent diameter ratio of a symmetric branch point obeying Rall's 3/2 rule.
+RALL_DIAM_RATIO = 2.0 ** (-2.0 / 3.0)
+
+
+def _positive(**values):
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (
+                np.isfinite(value) and value > 0):
+            raise InputError(f"must be a positive number, got {value!r}", key=key)
+
+
+def _pair(key, values):
+    try:
+        a, b = values
+    except (TypeError, ValueError):
+        raise InputError(f"must be a pair of numbers, got {values!r}", key=key) from None
+    _positive(**{f"{key}[0]": a, f"{key}[1]": b})
+    return float(a), float(b)
+
+
+def _add(graph, parent, xyz, radius, type):
+    """Add a sample (ids 0, 1, 2, ...) under ``parent`` and return its id."""
+    sample = graph.number_of_nodes()
+    x, y, z = (float(c) for c in xyz)
+    graph.add_node(sample, x=x, y=y, z=z, radius=float(radius), type=int(type))
+    if parent is not None:
+        graph.add_edge(parent, sample)
+    return sample
 
 
 @dataclass(frozen=True)
@@ -53,6 +81,16 @@ class Morphology:
         and ``type`` (int) attributes.  It must be a tree with at least two samples.
     name : str, optional
         A label used in messages (for example the file the shape came from).
+    soma : str, optional
+        How the soma is represented (see :mod:`hhcable.swc`): ``"none"``, ``"sphere"``,
+        ``"three-point"`` or ``"cylinders"``.
+    warnings : sequence of str, optional
+        Soft problems found while reading the shape (``file:line: message``).
+
+    Attributes
+    ----------
+    warnings : list of str
+        Soft problems a user can list (empty for shapes built in code).
 
     Raises
     ------
@@ -60,8 +98,10 @@ class Morphology:
         If the graph is not a single tree or a node lacks an attribute.
     """
 
-    def __init__(self, graph, name="morphology"):
+    def __init__(self, graph, name="morphology", soma="none", warnings=()):
         self.name = name
+        self.soma = soma
+        self.warnings = list(warnings)
         if graph.number_of_nodes() < 2:
             raise InputError("a morphology needs at least two samples", key=name)
         if not nx.is_arborescence(graph):
@@ -105,6 +145,130 @@ class Morphology:
         graph.add_node(1, x=float(length), y=0.0, z=0.0, radius=diam_end / 2, type=type)
         graph.add_edge(0, 1)
         return cls(graph, name="cable")
+
+    @classmethod
+    def y_junction(cls, parent_length, parent_diam, daughter_lengths, daughter_diams, angle=60.0,
+                   type=REGIONS["axon"]):
+        """A parent cylinder along x that splits into two daughter cylinders.
+
+        Each daughter starts with a sample at the branch point carrying its own diameter
+        (a zero-length segment), so every branch is a true cylinder.
+
+        Parameters
+        ----------
+        parent_length : float, µm
+        parent_diam : float, µm
+        daughter_lengths : pair of float, µm
+        daughter_diams : pair of float, µm
+        angle : float, degrees
+            Angle between the daughters (in the xy plane).
+        type : int
+            SWC type code of all branches.
+
+        Returns
+        -------
+        Morphology
+            Samples 0 (root) and 1 (branch point); daughter k ends at sample ``3 + 2 k``.
+        """
+        _positive(parent_length=parent_length, parent_diam=parent_diam)
+        lengths, diams = _pair("daughter_lengths", daughter_lengths), _pair("daughter_diams", daughter_diams)
+        g = nx.DiGraph()
+        root = _add(g, None, (0.0, 0.0, 0.0), parent_diam / 2, type)
+        branch = _add(g, root, (float(parent_length), 0.0, 0.0), parent_diam / 2, type)
+        for sign, length, diam in zip((1.0, -1.0), lengths, diams):
+            theta = np.radians(sign * angle / 2)
+            start = _add(g, branch, (float(parent_length), 0.0, 0.0), diam / 2, type)
+            _add(g, start, (parent_length + length * np.cos(theta), length * np.sin(theta), 0.0), diam / 2, type)
+        return cls(g, name="y_junction")
+
+    @classmethod
+    def binary_tree(cls, depth, length, diam, length_ratio=1.0, diam_ratio=1.0, rall=False,
+                    type=REGIONS["dend"]):
+        """A symmetric binary tree of cylinders: a trunk that splits ``depth`` times.
+
+        Parameters
+        ----------
+        depth : int
+            Number of branching levels (0 gives a single cylinder).
+        length : float, µm
+            Length of the trunk.
+        diam : float, µm
+            Diameter of the trunk.
+        length_ratio : float
+            Length of a daughter over that of its parent.
+        diam_ratio : float
+            Diameter of a daughter over that of its parent.
+        rall : bool
+            Use Rall's 3/2 rule, ``diam_ratio = 2**(-2/3)`` (then leave ``diam_ratio`` at 1).
+        type : int
+            SWC type code.
+
+        Returns
+        -------
+        Morphology
+        """
+        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 0 <= depth <= 16:
+            raise InputError(f"must be a whole number from 0 to 16, got {depth!r}", key="depth")
+        _positive(length=length, diam=diam, length_ratio=length_ratio, diam_ratio=diam_ratio)
+        if rall:
+            if diam_ratio != 1.0:
+                raise InputError("give either rall=True or diam_ratio, not both", key="diam_ratio")
+            diam_ratio = RALL_DIAM_RATIO
+        g = nx.DiGraph()
+        root = _add(g, None, (0.0, 0.0, 0.0), diam / 2, type)
+        # Each entry: (parent sample, start point, direction angle, length, diameter, level)
+        stack = [(root, np.zeros(3), 0.0, float(length), float(diam), 0)]
+        while stack:
+            parent, start, phi, seg, d, level = stack.pop()
+            first = parent if level == 0 else _add(g, parent, start, d / 2, type)
+            end = start + seg * np.array([np.cos(phi), np.sin(phi), 0.0])
+            tip = _add(g, first, end, d / 2, type)
+            if level < depth:
+                spread = np.pi / 2 ** (level + 2)
+                for sign in (1.0, -1.0):
+                    stack.append((tip, end, phi + sign * spread, seg * length_ratio, d * diam_ratio, level + 1))
+        return cls(g, name="binary_tree")
+
+    @classmethod
+    def soma_with_dendrites(cls, soma_diam=20.0, n_dendrites=3, dend_length=300.0, dend_diam=2.0,
+                            axon_length=1000.0, axon_diam=1.0):
+        """A spherical soma with straight dendrites and an axon (a "ball and sticks").
+
+        The soma is a cylinder whose length equals its diameter (NEURON's sphere), three
+        samples along y as in a NeuroMorpho three-point soma.  Dendrites (type 3) and the
+        axon (type 2, along -x) start at the soma centre; their lengths count from there.
+
+        Parameters
+        ----------
+        soma_diam : float, µm
+        n_dendrites : int
+            Number of dendrites, spread over the +x half plane.
+        dend_length, dend_diam : float, µm
+        axon_length, axon_diam : float, µm
+            An ``axon_length`` of 0 gives no axon.
+
+        Returns
+        -------
+        Morphology
+        """
+        _positive(soma_diam=soma_diam, dend_length=dend_length, dend_diam=dend_diam, axon_diam=axon_diam)
+        if isinstance(n_dendrites, bool) or not isinstance(n_dendrites, (int, np.integer)) or n_dendrites < 0:
+            raise InputError(f"must be a whole number >= 0, got {n_dendrites!r}", key="n_dendrites")
+        if not (np.isfinite(axon_length) and axon_length >= 0):
+            raise InputError(f"must be >= 0 µm, got {axon_length!r}", key="axon_length")
+        g = nx.DiGraph()
+        r = soma_diam / 2
+        centre = _add(g, None, (0.0, 0.0, 0.0), r, REGIONS["soma"])
+        for sign in (-1.0, 1.0):
+            _add(g, centre, (0.0, sign * r, 0.0), r, REGIONS["soma"])
+        neurites = [(np.pi * ((k + 1) / (n_dendrites + 1) - 0.5), dend_length, dend_diam, REGIONS["dend"])
+                    for k in range(n_dendrites)]
+        if axon_length > 0:
+            neurites.append((np.pi, axon_length, axon_diam, REGIONS["axon"]))
+        for phi, length, diam, kind in neurites:
+            start = _add(g, centre, (0.0, 0.0, 0.0), diam / 2, kind)
+            _add(g, start, (length * np.cos(phi), length * np.sin(phi), 0.0), diam / 2, kind)
+        return cls(g, name="soma_with_dendrites", soma="three-point")
 
     # -- queries ------------------------------------------------------------------------
     def parent(self, sample):
@@ -165,3 +329,29 @@ class Morphology:
     def tips(self):
         """Sample ids with no children."""
         return sorted(n for n, d in self.graph.out_degree() if d == 0)
+
+    def children(self, sample):
+        """Child sample ids of ``sample``, sorted."""
+        return sorted(self.graph.successors(sample))
+
+    def branch_order(self, sample):
+        """Number of branch points (samples with two or more children, the soma excluded)
+        between the root and ``sample`` (``sample`` itself not counted)."""
+        g, order = self.graph, 0
+        node = self.parent(sample)
+        while node is not None:
+            real = [c for c in g.successors(node) if not g.nodes[c].get("synthetic")]
+            if len(real) >= 2 and g.nodes[node]["type"] != REGIONS["soma"]:
+                order += 1
+            node = self.parent(node)
+        return order
+
+    def region(self, where):
+        """Sample ids in a region: ``"all"``, a name in :data:`REGIONS` or an SWC type code."""
+        if where == "all":
+            return sorted(self.graph.nodes)
+        code = REGIONS.get(where, where)
+        if isinstance(code, bool) or not isinstance(code, (int, np.integer)):
+            raise InputError(f"unknown region {where!r}; use 'all', {sorted(REGIONS)} or a type code", key="where")
+        return sorted(n for n, d in self.graph.nodes(data=True) if d["type"] == code)
+

@@ -1,0 +1,386 @@
+"""Read, validate and write SWC morphology files.
+
+An SWC file has one sample per line: ``id type x y z radius parent`` (µm, parent ``-1`` for
+the root).  The reader accepts what real files contain: ``#`` comments (whole lines or after
+the data), blank lines, CRLF line ends, ids that are not consecutive, parents listed after
+their children, extra columns (ignored, with a warning) and any integer type code (1 soma,
+2 axon, 3 basal dendrite, 4 apical dendrite; other codes are kept as they are).
+
+Hard errors raise :class:`hhcable.SWCError`, printed as ``file:line: message``: a line with
+fewer than seven columns, a field that is not a number, a duplicate id, a missing parent, a
+sample that is its own parent, a cycle, more than one root, no samples, a negative radius.
+
+Soft problems are collected in :attr:`Morphology.warnings` (strings ``file:line: message``)
+and also emitted as :class:`SWCWarning`: zero radii (raised to ``min_radius``, default
+:data:`MIN_RADIUS_UM`), zero-length segments, radii that change by more than
+:data:`RADIUS_JUMP_RATIO` between a sample and its parent, and type codes outside 0–4.
+
+Soma conventions (the ``soma`` option)
+--------------------------------------
+``"auto"`` (default)
+    A soma given as **one point** is a sphere of that radius; like NEURON's Import3d it is
+    represented as a cylinder whose length equals its diameter (the sphere's membrane area).
+    The cylinder is built from the soma sample (its centre) and two synthetic samples at
+    ``y ± r`` (ids :data:`SYNTHETIC_SOMA_IDS`, attribute ``synthetic=True``), exactly the
+    NeuroMorpho **three-point** soma, which is itself used as it is.  A soma of **several
+    points** (a chain of cylinders) is used as the frustums between them.
+``"sphere"``
+    As ``"auto"``, but the file must have a one- or three-point soma.
+``"cylinders"``
+    Soma samples are frustums exactly as given; a one-point soma then has no membrane.
+
+The representation used is :attr:`Morphology.soma`: ``"none"``, ``"sphere"``,
+``"three-point"`` or ``"cylinders"``.  Neurites keep hanging from the samples the file names,
+so every SWC id keeps its compartment (``Location(swc_id=N)``).
+"""
+
+import math
+import os
+import warnings
+
+import networkx as nx
+
+from .discretize import discretize
+from .errors import InputError, SWCError
+from .morphology import REGIONS, Morphology
+
+#: Radius (µm) given to samples whose radius is zero in the file.
+MIN_RADIUS_UM = 0.05
+#: A radius more than this many times its parent's (or less than 1/this) is reported.
+RADIUS_JUMP_RATIO = 5.0
+#: Type codes of the SWC standard (0 undefined, 1 soma, 2 axon, 3 basal, 4 apical).
+STANDARD_TYPES = (0, 1, 2, 3, 4)
+#: Ids of the two synthetic samples that turn a one-point soma into a cylinder.
+SYNTHETIC_SOMA_IDS = (-2, -3)
+SOMA_OPTIONS = ("auto", "sphere", "cylinders")
+#: Relative tolerance when recognising the NeuroMorpho three-point soma.
+_THREE_POINT_TOLERANCE = 0.05
+#: A segment length (µm) longer than any section: one segment each when only areas are wanted.
+_WHOLE_SECTIONS = 1e12
+_COLUMNS = ("id", "type", "x", "y", "z", "radius", "parent")
+_SOMA = REGIONS["soma"]
+
+
+class SWCWarning(UserWarning):
+    """A soft problem in an SWC file (the file still loads)."""
+
+
+def read_swc(source, scale=1.0, soma="auto", min_radius=MIN_RADIUS_UM):
+    """Load a morphology from an SWC file.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file-like
+        A path, or an open text or binary stream.  Use :func:`parse_swc` for SWC text.
+    scale : float, µm per file unit
+        Multiplies coordinates and radii (1e-3 for files in nanometres).
+    soma : {"auto", "sphere", "cylinders"}
+        Soma convention (see the module docstring).
+    min_radius : float, µm
+        Radius given to samples whose radius is zero.
+
+    Returns
+    -------
+    Morphology
+        Its ``name`` is the source, ``soma`` the soma representation and ``warnings`` the
+        soft problems found.
+
+    Raises
+    ------
+    SWCError
+        For a malformed file; the message names the file and line.
+    """
+    if hasattr(source, "read"):
+        name = getattr(source, "name", "<stream>")
+        data = source.read()
+    else:
+        name = os.fspath(source)
+        try:
+            with open(name, "rb") as f:
+                data = f.read()
+        except OSError as err:
+            raise SWCError(f"cannot read the file: {err.strerror}", source=name) from None
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", errors="replace")
+    return parse_swc(data, source=str(name), scale=scale, soma=soma, min_radius=min_radius)
+
+
+def _number(token, column, source, line):
+    try:
+        value = float(token)
+    except ValueError:
+        raise SWCError(f"column {column + 1} ({_COLUMNS[column]}) is not a number: {token!r}",
+                       source=source, line=line) from None
+    if not math.isfinite(value):
+        raise SWCError(f"column {column + 1} ({_COLUMNS[column]}) is not a finite number: {token!r}",
+                       source=source, line=line)
+    if column in (0, 1, 6):
+        if value != int(value):
+            raise SWCError(f"column {column + 1} ({_COLUMNS[column]}) must be a whole number, got {token!r}",
+                           source=source, line=line)
+        return int(value)
+    return value
+
+
+def _parse_rows(text, source):
+    """Rows ``(line, id, type, x, y, z, r, parent)`` and the soft problems found on the way."""
+    rows, notes, extra = [], [], []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        fields = raw.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if len(fields) < len(_COLUMNS):
+            raise SWCError(f"expected 7 columns (id type x y z radius parent), found {len(fields)}",
+                           source=source, line=line)
+        if len(fields) > len(_COLUMNS):
+            extra.append(line)
+        values = [_number(tok, c, source, line) for c, tok in enumerate(fields[:len(_COLUMNS)])]
+        sample = values[0]
+        if sample < 0:
+            raise SWCError(f"sample id must be >= 0, got {sample}", source=source, line=line, sample=sample)
+        if values[5] < 0:
+            raise SWCError(f"sample {sample} has a negative radius ({values[5]})",
+                           source=source, line=line, sample=sample)
+        if values[6] < -1:
+            raise SWCError(f"sample {sample} has parent {values[6]}; use -1 for the root",
+                           source=source, line=line, sample=sample)
+        rows.append((line, *values))
+    if extra:
+        notes.append((extra[0], f"columns after the 7th are ignored (on {len(extra)} line(s))"))
+    if not rows:
+        raise SWCError("no samples found", source=source)
+    return rows, notes
+
+
+def _check_tree(rows, source):
+    """Check ids and parents; return ``{id: row}`` and the root id."""
+    by_id, root = {}, None
+    for row in rows:
+        line, sample, parent = row[0], row[1], row[7]
+        if sample in by_id:
+            raise SWCError(f"duplicate sample id {sample} (first on line {by_id[sample][0]})",
+                           source=source, line=line, sample=sample)
+        if parent == sample:
+            raise SWCError(f"sample {sample} is its own parent", source=source, line=line, sample=sample)
+        by_id[sample] = row
+    for row in rows:
+        line, sample, parent = row[0], row[1], row[7]
+        if parent == -1:
+            if root is not None:
+                raise SWCError(f"sample {sample} is a second root (parent -1; the first is sample {root}); "
+                               "a morphology must be one tree", source=source, line=line, sample=sample)
+            root = sample
+        elif parent not in by_id:
+            raise SWCError(f"sample {sample} refers to missing parent {parent}",
+                           source=source, line=line, sample=sample)
+    children = {}
+    for row in rows:
+        children.setdefault(row[7], []).append(row[1])
+    reached = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        reached.add(node)
+        stack.extend(children.get(node, ()))
+    if len(reached) < len(rows):
+        start = next(row[1] for row in rows if row[1] not in reached)
+        seen = []
+        while start not in seen:
+            seen.append(start)
+            start = by_id[start][7]
+        cycle = seen[seen.index(start):]
+        first = min(cycle, key=lambda s: by_id[s][0])
+        loop = " -> ".join(str(s) for s in cycle + [cycle[0]])
+        raise SWCError(f"sample {first} is on a cycle of parents ({loop})",
+                       source=source, line=by_id[first][0], sample=first)
+    return by_id, root
+
+
+def _soma_kind(graph, soma_samples):
+    """``"none"``, ``"sphere"`` (one point), ``"three-point"`` or ``"cylinders"``."""
+    if not soma_samples:
+        return "none"
+    if len(soma_samples) == 1:
+        return "sphere"
+    if len(soma_samples) == 3:
+        centre = next((s for s in soma_samples if set(graph.successors(s)) >= set(soma_samples) - {s}), None)
+        if centre is not None:
+            c = graph.nodes[centre]
+            r = c["radius"]
+            ok = all(
+                abs(math.dist((c["x"], c["y"], c["z"]), (graph.nodes[s]["x"], graph.nodes[s]["y"],
+                                                          graph.nodes[s]["z"])) - r) <= _THREE_POINT_TOLERANCE * r
+                for s in soma_samples if s != centre)
+            if ok:
+                return "three-point"
+    return "cylinders"
+
+
+def parse_swc(text, source="<string>", scale=1.0, soma="auto", min_radius=MIN_RADIUS_UM):
+    """Load a morphology from SWC text; parameters as :func:`read_swc`.
+
+    Examples
+    --------
+    >>> m = parse_swc("1 1 0 0 0 5 -1\\n2 3 0 5 0 1 1\\n3 3 0 50 0 1 2\\n")
+    >>> m.soma, len(m.sections)
+    ('sphere', 3)
+    """
+    if soma not in SOMA_OPTIONS:
+        raise InputError(f"unknown soma convention {soma!r}; use one of {SOMA_OPTIONS}", key="soma")
+    for key, value in (("scale", scale), ("min_radius", min_radius)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+            raise InputError(f"must be a positive number, got {value!r}", key=key)
+    rows, notes = _parse_rows(text, source)
+    by_id, root = _check_tree(rows, source)
+
+    graph = nx.DiGraph()
+    for line, sample, kind, x, y, z, r, parent in rows:
+        graph.add_node(sample, x=x * scale, y=y * scale, z=z * scale, radius=r * scale, type=kind, line=line)
+    graph.add_edges_from((row[7], row[1]) for row in rows if row[7] != -1)
+    notes += _soft_problems(graph, rows, min_radius)
+
+    soma_samples = [s for s, d in graph.nodes(data=True) if d["type"] == _SOMA]
+    kind = _soma_kind(graph, soma_samples)
+    if soma == "sphere" and kind not in ("sphere", "three-point"):
+        raise SWCError(f"soma='sphere' needs a one- or three-point soma; this soma has {len(soma_samples)} "
+                       "points (use soma='cylinders')", source=source, line=by_id[soma_samples[0]][0]
+                       if soma_samples else None)
+    if kind == "sphere":
+        if soma == "cylinders":
+            notes.append((by_id[soma_samples[0]][0], "one-point soma read as cylinders has no membrane"))
+            kind = "cylinders"
+        else:
+            _expand_sphere(graph, soma_samples[0])
+    if graph.number_of_nodes() < 2:
+        raise SWCError("a morphology needs at least two samples (or a one-point soma)",
+                       source=source, line=rows[0][0], sample=root)
+
+    messages = [f"{source}:{line}: {message}" for line, message in sorted(notes)]
+    for message in messages:
+        warnings.warn(message, SWCWarning, stacklevel=3)
+    try:
+        morph = Morphology(graph, name=source, soma=kind, warnings=messages)
+    except InputError as err:  # the checks above should leave nothing; keep the promise anyway
+        raise SWCError(err.message, source=source) from None
+    return morph
+
+
+def _expand_sphere(graph, centre):
+    """Turn a one-point soma into a cylinder of length = diameter along y (two synthetic samples)."""
+    c = graph.nodes[centre]
+    for sign, sample in zip((-1.0, 1.0), SYNTHETIC_SOMA_IDS):
+        graph.add_node(sample, x=c["x"], y=c["y"] + sign * c["radius"], z=c["z"], radius=c["radius"],
+                       type=_SOMA, synthetic=True)
+        graph.add_edge(centre, sample)
+
+
+def _soft_problems(graph, rows, min_radius):
+    """Floor zero radii and list ``(line, message)`` for soft problems."""
+    notes = []
+    zero = [row for row in rows if row[6] == 0]
+    for row in zero:
+        graph.nodes[row[1]]["radius"] = min_radius
+    if zero:
+        notes.append((zero[0][0], f"{len(zero)} sample(s) have radius 0 (first: sample {zero[0][1]}); "
+                                  f"set to {min_radius} µm"))
+    flat, jumps = [], []
+    by_radius = {row[1]: row[6] for row in rows}
+    for line, sample, kind, *_, parent in rows:
+        if parent == -1:
+            continue
+        a, b = graph.nodes[parent], graph.nodes[sample]
+        if (a["x"], a["y"], a["z"]) == (b["x"], b["y"], b["z"]):
+            flat.append((line, sample, parent))
+        ratio = b["radius"] / a["radius"]
+        floored = 0 in (by_radius[sample], by_radius[parent])
+        if not floored and _SOMA not in (a["type"], b["type"]) and not 1 / RADIUS_JUMP_RATIO <= ratio <= RADIUS_JUMP_RATIO:
+            jumps.append((line, sample, parent, ratio))
+    if flat:
+        line, sample, parent = flat[0]
+        notes.append((line, f"{len(flat)} zero-length segment(s) (first: sample {sample} sits on its parent "
+                            f"{parent})"))
+    if jumps:
+        line, sample, parent, ratio = jumps[0]
+        notes.append((line, f"{len(jumps)} radius jump(s) over {RADIUS_JUMP_RATIO:g}x (first: sample {sample} "
+                            f"has {ratio:.3g} times the radius of its parent {parent})"))
+    codes = {}
+    for row in rows:
+        if row[2] not in STANDARD_TYPES:
+            codes.setdefault(row[2], []).append(row[0])
+    for code, lines in sorted(codes.items()):
+        notes.append((lines[0], f"type code {code} is not a standard SWC type (0-4); kept as a custom "
+                                f"region ({len(lines)} sample(s))"))
+    return notes
+
+
+def write_swc(morphology, dest):
+    """Write a morphology as SWC (µm), parents before children, synthetic samples left out.
+
+    Loading the result with the same ``soma`` option gives back the same tree.
+
+    Parameters
+    ----------
+    morphology : Morphology
+    dest : str, os.PathLike or text stream
+    """
+    g = morphology.graph
+    lines = [f"# written by hhcable from {morphology.name}",
+             f"# units: µm; soma: {morphology.soma}",
+             "# id type x y z radius parent"]
+    for sample in nx.dfs_preorder_nodes(g, morphology.root):
+        d = g.nodes[sample]
+        if d.get("synthetic"):
+            continue
+        parent = morphology.parent(sample)
+        lines.append(f"{sample} {d['type']} {d['x']!r} {d['y']!r} {d['z']!r} {d['radius']!r} "
+                     f"{-1 if parent is None else parent}")
+    text = "\n".join(lines) + "\n"
+    if hasattr(dest, "write"):
+        dest.write(text)
+    else:
+        with open(dest, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def summary(morphology):
+    """Counts and sizes of a morphology, as ``hhcable swc-info --json`` prints them.
+
+    Synthetic soma samples are not counted.  ``neurite_length_um`` sums the distance between
+    every non-soma sample and its parent, the segment joining a neurite to the soma
+    included; ``area_um2`` is the membrane area of all frustums (the soma as represented).
+
+    Returns
+    -------
+    dict
+    """
+    g = morphology.graph
+    real = [s for s, d in g.nodes(data=True) if not d.get("synthetic")]
+    types = {}
+    for s in real:
+        code = str(g.nodes[s]["type"])
+        types[code] = types.get(code, 0) + 1
+    n_children = {s: sum(1 for c in g.successors(s) if not g.nodes[c].get("synthetic")) for s in real}
+    length = sum(morphology.segment_length(s) for s in real if g.nodes[s]["type"] != _SOMA)
+    return {
+        "source": morphology.name,
+        "n_samples": len(real),
+        "n_sections": len(morphology.sections),
+        "n_branch_points": sum(1 for s in real if n_children[s] >= 2),
+        "n_tips": sum(1 for s in real if n_children[s] == 0 and g.nodes[s]["type"] != _SOMA),
+        "soma": morphology.soma,
+        "types": dict(sorted(types.items(), key=lambda kv: int(kv[0]))),
+        "neurite_length_um": float(length),
+        "area_um2": float(discretize(morphology, Ra=1.0, cm=1.0, max_segment=_WHOLE_SECTIONS).area.sum()),
+        "warnings": list(morphology.warnings),
+    }
+
+
+def format_summary(info):
+    """Human-readable lines for :func:`summary`'s dict."""
+    lines = [f"{info['source']}: {info['n_samples']} samples, {info['n_sections']} sections, "
+             f"{info['n_branch_points']} branch points, {info['n_tips']} tips",
+             f"soma: {info['soma']}; types: " + ", ".join(f"{k}: {v}" for k, v in info["types"].items()),
+             f"neurite length {info['neurite_length_um']:.1f} µm, membrane area {info['area_um2']:.1f} µm²"]
+    lines += [f"warning: {w}" for w in info["warnings"]]
+    return "\n".join(lines)
+
