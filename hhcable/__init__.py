@@ -10,6 +10,7 @@ from .errors import HHCableError, InputError, MemoryLimitError, SWCError
 from .morphology import Morphology
 from .simulation import Result, Simulation
 from .stimulus import IClamp, PulseTrain, Waveform
+from .swc import SWCWarning, parse_swc, read_swc, write_swc
 
 __version__ = "0.1.0"
 
@@ -19,4 +20,5 @@ __all__ = [
     "IClamp", "PulseTrain", "Waveform",
     "conduction_velocity", "spike_features", "spike_times", "threshold_crossings",
     "HHCableError", "InputError", "MemoryLimitError", "SWCError",
+    "read_swc", "parse_swc", "write_swc", "SWCWarning",
 ]
