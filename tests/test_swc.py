@@ -1,0 +1,289 @@
+"""SWC reading, validation, soma conventions and writing.
+
+References: the SWC format as NeuroMorpho.Org describes it, and test files from NeuroM and
+MorphIO (tests/data/README.md) whose expected structure comes from their own descriptions.
+"""
+
+import io
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hhcable as hc
+from hhcable.discretize import discretize
+from hhcable.swc import MIN_RADIUS_UM, SYNTHETIC_SOMA_IDS, summary
+
+DATA = Path(__file__).parent / "data"
+REAL = Path(__file__).parent.parent / "morphologies"
+
+SIMPLE = """# soma, a dendrite that forks, an axon
+1 1 0 0 0 1 -1
+2 3 0 0 0 1 1
+3 3 0 5 0 1 2
+4 3 -5 5 0 0.5 3
+5 3 6 5 0 0.5 3
+6 2 0 0 0 1 1
+7 2 0 -4 0 1 6
+"""
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hc.SWCWarning)
+        return fn(*args, **kwargs)
+
+
+def tree(morph):
+    """Nodes with their attributes and the edges, for comparing two loads."""
+    g = morph.graph
+    nodes = {n: (d["type"], d["x"], d["y"], d["z"], d["radius"]) for n, d in g.nodes(data=True)}
+    return nodes, sorted(g.edges)
+
+
+def line_of(path, prefix):
+    """1-based number of the first line of ``path`` that starts (after spaces) with ``prefix``."""
+    lines = path.read_text().splitlines()
+    return next(i for i, text in enumerate(lines, start=1) if text.strip().startswith(prefix))
+
+
+# -- the files from other projects -------------------------------------------------------------
+@pytest.mark.parametrize("name, prefix", [
+    ("NeuroM__Neuron_missing_ids.swc", "8 2"),      # first sample naming the missing parent 7
+    ("NeuroM__repeated_id.swc", "4 3 0 0 4 0.5 3 #"),  # the second row with id 4
+    ("MorphIO__disconnected_neurite.swc", "10 3"),  # the second root
+])
+def test_invalid_edge_files_name_the_line(name, prefix):
+    path = DATA / name
+    with pytest.raises(hc.SWCError) as err:
+        hc.read_swc(path)
+    assert err.value.line == line_of(path, prefix)
+    assert str(err.value).startswith(f"{path}:{err.value.line}: ")
+
+
+@pytest.mark.parametrize("name, types, soma", [
+    # type counts as the files' own comments and the provenance checker give them
+    ("NeuroM__three_pt_soma.swc", {1: 3, 2: 10, 3: 5, 4: 5}, "three-point"),
+    ("MorphIO__soma_cylinders.swc", {1: 4, 2: 2}, "cylinders"),
+    ("MorphIO__simple-all-types.swc", {1: 1, **{k: 2 for k in range(5, 20)}}, "sphere"),
+    ("MorphIO__simple-windows-eol.swc", {1: 1, 2: 4, 3: 4}, "sphere"),
+    ("NeuroM__simple_reversed.swc", {1: 1, 2: 4, 3: 4}, "sphere"),
+    ("NeuroM__soma_zero_radius.swc", {1: 1, 2: 4, 3: 4}, "sphere"),
+])
+def test_valid_edge_files_load(name, types, soma):
+    morph = quiet(hc.read_swc, DATA / name)
+    info = summary(morph)
+    assert info["types"] == {str(k): v for k, v in types.items()}
+    assert morph.soma == soma
+    assert all(r > 0 for _, r in morph.graph.nodes(data="radius"))
+    hc.Cell(morph, max_segment=5.0)  # every one discretises
+
+
+def test_reversed_file_is_the_same_tree_as_the_sorted_one():
+    # simple_reversed.swc is NeuroM's simple.swc with the leaves moved before their parents
+    rows = [ln for ln in (DATA / "NeuroM__simple_reversed.swc").read_text().splitlines()
+            if ln.strip() and not ln.startswith("#")]
+    ordered = sorted(rows, key=lambda ln: int(ln.split()[0]))
+    a = quiet(hc.read_swc, DATA / "NeuroM__simple_reversed.swc")
+    b = quiet(hc.parse_swc, "\n".join(ordered))
+    assert tree(a) == tree(b)
+
+
+def test_windows_file_matches_unix_copy():
+    text = (DATA / "MorphIO__simple-windows-eol.swc").read_bytes()
+    assert b"\r\n" in text
+    a = quiet(hc.read_swc, DATA / "MorphIO__simple-windows-eol.swc")
+    b = quiet(hc.parse_swc, text.decode().replace("\r\n", "\n"))
+    assert tree(a) == tree(b)
+    assert a.graph.nodes[9]["radius"] == 2.0  # the 60-digit radius
+
+
+# -- hard errors ---------------------------------------------------------------------------------
+BAD = {
+    "columns": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1\n", 2, "7 columns"),
+    "not a number": ("1 1 0 0 0 1 -1\n2 3 0 abc 0 1 1\n", 2, "not a number"),
+    "not finite": ("1 1 0 0 0 1 -1\n2 3 0 nan 0 1 1\n", 2, "finite"),
+    "fractional id": ("1 1 0 0 0 1 -1\n2.5 3 0 5 0 1 1\n", 2, "whole number"),
+    "duplicate": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 1\n# c\n2 3 0 9 0 1 1\n", 4, "duplicate"),
+    "missing parent": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 1\n3 3 0 9 0 1 7\n", 3, "missing parent 7"),
+    "self parent": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 2\n", 2, "its own parent"),
+    "cycle": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 1\n3 3 0 9 0 1 4\n4 3 0 9 1 1 3\n", 3, "cycle"),
+    "cycle, no root": ("5 3 0 5 0 1 6\n6 3 0 9 0 1 5\n", 1, "cycle"),
+    "two roots": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 1\n\n3 3 0 9 0 1 -1\n", 4, "second root"),
+    "negative radius": ("1 1 0 0 0 1 -1\n2 3 0 5 0 -1 1\n", 2, "negative radius"),
+    "bad parent": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 -5\n", 2, "-1 for the root"),
+    "one sample": ("# a lone dendrite point\n1 3 0 0 0 1 -1\n", 2, "two samples"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_hard_errors_name_file_and_line(case):
+    text, line, words = BAD[case]
+    with pytest.raises(hc.SWCError) as err:
+        hc.parse_swc(text, source="cell.swc")
+    assert err.value.line == line
+    assert str(err.value).startswith(f"cell.swc:{line}: ")
+    assert words in str(err.value)
+    assert isinstance(err.value, ValueError)
+
+
+def test_no_samples():
+    with pytest.raises(hc.SWCError, match="no samples"):
+        hc.parse_swc("# only a comment\n\n")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(hc.SWCError, match="cannot read"):
+        hc.read_swc(tmp_path / "absent.swc")
+
+
+# -- soft problems -----------------------------------------------------------------------------------
+def test_soft_problems_are_listed_and_warned():
+    text = ("1 1 0 0 0 5 -1\n"
+            "2 3 0 0 0 1 1   # starts at the soma centre: zero-length segment\n"
+            "3 3 0 20 0 0 2\n"       # zero radius
+            "4 3 0 40 0 1 3\n"
+            "5 3 0 60 0 9 4\n"       # radius jumps 9x
+            "6 7 0 -20 0 1 1\n")     # custom type code
+    with pytest.warns(hc.SWCWarning) as caught:
+        morph = hc.parse_swc(text, source="w.swc")
+    assert len(caught) == len(morph.warnings) == 4
+    by_line = {int(w.split(":")[1]): w for w in morph.warnings}
+    assert "zero-length" in by_line[2] and "radius 0" in by_line[3]
+    assert "jump" in by_line[5] and "type code 7" in by_line[6]
+    assert morph.graph.nodes[3]["radius"] == MIN_RADIUS_UM
+    assert morph.graph.nodes[6]["type"] == 7
+
+
+def test_extra_columns_ignored_with_a_warning():
+    with pytest.warns(hc.SWCWarning, match="columns after the 7th"):
+        morph = hc.parse_swc("1 1 0 0 0 1 -1 0.5 x\n2 3 0 5 0 1 1 0.5 y\n")
+    assert tree(morph) == tree(hc.parse_swc("1 1 0 0 0 1 -1\n2 3 0 5 0 1 1\n"))
+
+
+def test_streams_paths_and_strings_agree(tmp_path):
+    path = tmp_path / "simple.swc"
+    path.write_text(SIMPLE)
+    a = hc.read_swc(path)
+    b = hc.read_swc(io.StringIO(SIMPLE))
+    c = hc.read_swc(io.BytesIO(SIMPLE.encode()))
+    d = hc.read_swc(str(path))
+    e = hc.parse_swc(SIMPLE)
+    assert tree(a) == tree(b) == tree(c) == tree(d) == tree(e)
+
+
+# -- soma conventions ------------------------------------------------------------------------------------
+def soma_area(morph):
+    comp = discretize(morph, Ra=100.0, cm=1.0, max_segment=1.0)
+    return comp.area[comp.type == 1].sum()
+
+
+def test_one_point_soma_has_the_area_of_its_sphere():
+    morph = hc.parse_swc("1 1 3 4 5 6 -1\n2 3 3 10 5 1 1\n3 3 3 60 5 1 2\n")
+    assert morph.soma == "sphere"
+    assert set(SYNTHETIC_SOMA_IDS) <= set(morph.graph)
+    assert soma_area(morph) == pytest.approx(4 * math.pi * 6.0**2, rel=1e-12)
+
+
+def test_three_point_soma_has_the_area_of_its_sphere():
+    morph = quiet(hc.read_swc, DATA / "NeuroM__three_pt_soma.swc")
+    assert soma_area(morph) == pytest.approx(4 * math.pi * 2.0**2, rel=1e-12)  # r = 2 in the file
+
+
+def test_cylinder_soma_uses_its_frustums():
+    morph = quiet(hc.read_swc, DATA / "MorphIO__soma_cylinders.swc")
+    # three unit-length cylinders of radius 40 along x (the file's own comment)
+    assert soma_area(morph) == pytest.approx(2 * math.pi * 40.0 * 3.0, rel=1e-12)
+    with pytest.raises(hc.SWCError, match="soma='sphere'"):
+        hc.read_swc(DATA / "MorphIO__soma_cylinders.swc", soma="sphere")
+
+
+def test_soma_option_cylinders_on_a_point_soma_and_no_soma():
+    with pytest.warns(hc.SWCWarning, match="no membrane"):
+        morph = hc.parse_swc(SIMPLE, soma="cylinders")
+    assert morph.soma == "cylinders" and not set(SYNTHETIC_SOMA_IDS) & set(morph.graph)
+    axon = hc.parse_swc("1 2 0 0 0 1 -1\n2 2 100 0 0 1 1\n")
+    assert axon.soma == "none"
+    with pytest.raises(hc.InputError):
+        hc.parse_swc(SIMPLE, soma="ellipsoid")
+
+
+def test_every_sample_id_locates_its_compartment():
+    morph = quiet(hc.read_swc, DATA / "NeuroM__simple_reversed.swc")
+    cell = hc.Cell(morph, max_segment=1.0)
+    for sample in range(1, 10):
+        node = cell.locate(hc.Location(swc_id=sample))
+        d = morph.graph.nodes[sample]
+        # the node holding a sample lies within one segment of it
+        assert np.linalg.norm(cell.compartments.xyz[node] - [d["x"], d["y"], d["z"]]) <= 1.0
+
+
+def test_scale_turns_nanometres_into_micrometres():
+    um = hc.parse_swc(SIMPLE)
+    nm_text = "\n".join(" ".join([*ln.split()[:2], *(str(float(v) * 1000) for v in ln.split()[2:6]),
+                                  ln.split()[6]]) for ln in SIMPLE.splitlines() if not ln.startswith("#"))
+    nm = hc.parse_swc(nm_text, scale=1e-3)
+    for (n, a), (m, b) in zip(sorted(tree(um)[0].items()), sorted(tree(nm)[0].items())):
+        assert n == m and a[0] == b[0] and np.allclose(a[1:], b[1:], rtol=1e-12)
+    with pytest.raises(hc.InputError):
+        hc.parse_swc(SIMPLE, scale=0.0)
+
+
+# -- writing -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", sorted(REAL.glob("*.swc")) + [
+    DATA / "NeuroM__three_pt_soma.swc", DATA / "MorphIO__soma_cylinders.swc",
+    DATA / "NeuroM__soma_zero_radius.swc"], ids=lambda p: p.name)
+def test_load_write_load_gives_the_same_tree(path):
+    scale = 1e-3 if "flywire" in path.name else 1.0
+    first = quiet(hc.read_swc, path, scale=scale)
+    out = io.StringIO()
+    hc.write_swc(first, out)
+    again = quiet(hc.parse_swc, out.getvalue())
+    assert tree(again) == tree(first)
+    assert again.soma == first.soma
+
+
+# -- fuzz -------------------------------------------------------------------------------------------
+def fuzz_cases(rng, base):
+    lines = base.splitlines()
+    for _ in range(100):  # random bytes
+        yield bytes(rng.integers(0, 256, size=int(rng.integers(0, 300)), dtype=np.uint8))
+    for _ in range(100):  # truncated lines
+        cut = list(lines)
+        k = int(rng.integers(len(cut)))
+        cut[k] = cut[k][: int(rng.integers(len(cut[k]) + 1))]
+        yield "\n".join(cut[: int(rng.integers(1, len(cut) + 1))]).encode()
+    for _ in range(100):  # shuffled rows, some with a field replaced
+        rows = list(rng.permutation(lines))
+        if rng.random() < 0.5:
+            k = int(rng.integers(len(rows)))
+            fields = rows[k].split()
+            if fields:
+                fields[int(rng.integers(len(fields)))] = str(rng.choice(["-1", "0", "1", "3", "x", "1e999", "-0.5"]))
+            rows[k] = " ".join(fields)
+        yield "\n".join(rows).encode()
+
+
+def test_fuzz_only_swc_errors_escape():
+    base = (DATA / "NeuroM__three_pt_soma.swc").read_text()
+    rng = np.random.default_rng(20240611)
+    outcomes = {"loaded": 0, "rejected": 0}
+    for data in fuzz_cases(rng, base):
+        try:
+            quiet(hc.read_swc, io.BytesIO(data))
+            outcomes["loaded"] += 1
+        except hc.SWCError as err:
+            assert str(err).startswith("<stream>")
+            outcomes["rejected"] += 1
+    assert outcomes["loaded"] > 50 and outcomes["rejected"] > 50  # both paths were exercised
+
+
+def test_shuffled_rows_give_the_same_tree():
+    base = [ln for ln in (DATA / "NeuroM__three_pt_soma.swc").read_text().splitlines()
+            if ln.strip() and not ln.startswith("#")]
+    ref = tree(quiet(hc.parse_swc, "\n".join(base)))
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        assert tree(quiet(hc.parse_swc, "\n".join(rng.permutation(base)))) == ref
