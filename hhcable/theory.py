@@ -254,3 +254,38 @@ def unmyelinated_velocity(diam, Ra=HH1952_RA, reference=(HH1952_VELOCITY, HH1952
     if np.any(~(diam > 0)) or not (d_ref > 0 and Ra > 0 and ra_ref > 0):
         raise InputError("diameters and resistivities must be positive", key="diam")
     return v_ref * np.sqrt(diam / d_ref * ra_ref / Ra)
+
+
+def loaded_cable(diam, length, g, Ra, load, x=None):
+    """Steady state of a passive cylinder whose far end feeds a conductance ``load``.
+
+    With ``R_inf = r_a λ``, ``B = R_inf · load`` and ``L = length``, the input resistance is
+    ``R_inf (1 + B tanh(L/λ)) / (B + tanh(L/λ))`` and the voltage, relative to the injected
+    end, is ``(cosh((L-x)/λ) + B sinh((L-x)/λ)) / (cosh(L/λ) + B sinh(L/λ))``.  ``load = 0``
+    is a sealed end; ``load = 1/R_inf`` makes the cable look semi-infinite.  A branch point
+    loads its parent with the sum of its daughters' input conductances.
+
+    Parameters
+    ----------
+    diam, length : float, µm
+    g : float, S/cm²
+    Ra : float, Ω·cm
+    load : float, µS
+        Conductance at the far end.
+    x : ndarray, µm, optional
+        Distances from the injected end at which to give the voltage.
+
+    Returns
+    -------
+    dict
+        ``input_resistance`` (MΩ) and, if ``x`` is given, ``profile`` (V(x)/V(0)).
+    """
+    lam = length_constant(diam, g, Ra)
+    r_inf = axial_resistance_per_length(diam, Ra) * lam
+    b = r_inf * load
+    el = length / lam
+    out = {"input_resistance": float(r_inf * (1 + b * np.tanh(el)) / (b + np.tanh(el)))}
+    if x is not None:
+        rest = (length - np.asarray(x, dtype=float)) / lam
+        out["profile"] = (np.cosh(rest) + b * np.sinh(rest)) / (np.cosh(el) + b * np.sinh(el))
+    return out
