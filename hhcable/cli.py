@@ -77,8 +77,9 @@ def cmd_run(args):
     print(f"{args.model}: {summary['n_compartments']} compartments, {summary['tstop_ms']:g} ms "
           f"in {summary['run_wall_s']:.2f} s")
     for name, p in summary["probes"].items():
-        spikes = ", ".join(f"{s:.3f}" for s in p["spike_times_ms"]) or "none"
-        print(f"  {name}: spikes at {spikes} ms; v from {p['v_min_mV']:.1f} to {p['v_max_mV']:.1f} mV")
+        spikes = ", ".join(f"{s:.3f}" for s in p["spike_times_ms"])
+        spikes = f"spikes at {spikes} ms" if spikes else "no spikes"
+        print(f"  {name}: {spikes}; v from {p['v_min_mV']:.1f} to {p['v_max_mV']:.1f} mV")
     if "velocity" in summary:
         vel = summary["velocity"]
         print(f"  conduction velocity: {vel['cv_m_s']:.3f} m/s over {vel['path_um']:.0f} µm"
