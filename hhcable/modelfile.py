@@ -73,7 +73,7 @@ class _Reader:
         self.table, self.prefix, self.source = table, prefix, source
 
     def error(self, key, message):
-        return InputError(message, key=f"{self.prefix}{key}", source=self.source)
+        return InputError(message, key=f"{self.prefix}{key}".rstrip("."), source=self.source)
 
     def check_keys(self, allowed):
         for key in self.table:
@@ -109,10 +109,15 @@ class _Reader:
 
 
 def _wrap(reader, key, action):
-    """Run ``action``; re-raise input errors from the engine with this file and key."""
+    """Run ``action``; re-raise input errors from the engine with this file and key.
+
+    With ``key=""`` the key is the last part of the engine's own (``hh.gnabar`` ->
+    ``<table>.gnabar``).
+    """
     try:
         return action()
     except InputError as err:
+        key = key or (err.key or "").rpartition(".")[2]
         raise reader.error(key, err.message) from None
 
 
