@@ -1,0 +1,27 @@
+"""Smoke test of the benchmark script: it runs and writes its table (no timing is asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_squid_run_writes_table(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--models", "squid",
+                           "--json", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = json.loads(out.read_text())
+    (row,) = table["rows"]
+    assert row["model"] == "squid" and row["n_compartments"] == 3000 and row["n_steps"] == 1600
+    assert row["hhcable_ns_per_compartment_step"] > 0
+    assert "squid" in proc.stdout and "ns/c-s" in proc.stdout
+
+
+def test_unknown_model_is_refused(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--models", "nosuch",
+                           "--json", str(tmp_path / "x.json")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "nosuch" in proc.stderr
+    assert not (tmp_path / "x.json").exists()
