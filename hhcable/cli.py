@@ -29,6 +29,9 @@ def _atomic_write(path, write):
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -36,7 +36,7 @@ def squid_axon(max_segment=10.0, dt=0.0025, celsius=SQUID["celsius"], method="ba
     sim = Simulation(cell, dt=dt, method=method)
     sim.iclamp(at=0.0, delay=0.5, dur=0.3, amp=1e5)
     for x in PROBE_X:
-        sim.probe(f"{x * SQUID['length'] / 1000:g} mm", at=x)
+        sim.probe(f"x = {x:g}", at=x)
     sim.record_crossings(threshold=0.0)
     sim.record_space(every=max(1, int(round(0.02 / dt))))
     return sim
