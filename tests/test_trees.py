@@ -185,3 +185,30 @@ def test_real_cell_spike_reaches_every_tip(path):
     tips = [t for t in morph.tips() if not g.nodes[t].get("synthetic")]
     times = res.crossings[[cell.compartments.sample_node[t] for t in tips]]
     assert not np.any(np.isnan(times)), f"{np.isnan(times).sum()} of {len(tips)} tips never spiked"
+
+
+def load_example(name):
+    import importlib.util
+    path = Path(__file__).parent.parent / "examples" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_impedance_mismatch_slows_then_passes_or_blocks(tmp_path):
+    # Goldstein & Rall (1974): a spike approaching a step increase in diameter slows down,
+    # and fails when the step is large enough.
+    example = load_example("41_impedance_mismatch.py")
+    passes, blocks = example.run_case(example.PASSES_UM), example.run_case(example.BLOCKS_UM)
+    assert passes["arrived"] and not blocks["arrived"]
+    # Far from the step the thin axon conducts at its own speed in both cases ...
+    assert example.local_velocity(passes, 500, 1000) == pytest.approx(
+        example.local_velocity(blocks, 500, 1000), rel=1e-3)
+    # ... and near the step markedly slower (the drop is about half; 25 % is a safe floor).
+    assert example.local_velocity(passes, 1800, 1950) < 0.75 * example.local_velocity(passes, 500, 1000)
+    # In the blocked case the thick axon beyond the step never crosses 0 mV.
+    beyond = blocks["distance"] > blocks["junction_um"] + 50.0
+    assert np.all(np.isnan(blocks["crossing"][beyond]))
+    path = Path(example.main(outdir=tmp_path))
+    assert path.exists() and path.stat().st_size > 10_000
