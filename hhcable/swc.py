@@ -8,7 +8,8 @@ their children, extra columns (ignored, with a warning) and any integer type cod
 
 Hard errors raise :class:`hhcable.SWCError`, printed as ``file:line: message``: a line with
 fewer than seven columns, a field that is not a number, a duplicate id, a missing parent, a
-sample that is its own parent, a cycle, more than one root, no samples, a negative radius.
+sample that is its own parent, a cycle, more than one root, no samples, a negative radius,
+and a branch (an unbranched run of one type) whose points all coincide: it has no membrane.
 
 Soft problems are collected in :attr:`Morphology.warnings` (strings ``file:line: message``)
 and also emitted as :class:`SWCWarning`: zero radii (raised to ``min_radius``, default
@@ -262,6 +263,12 @@ def parse_swc(text, source="<string>", scale=1.0, soma="auto", min_radius=MIN_RA
         morph = Morphology(graph, name=source, soma=kind, warnings=messages)
     except InputError as err:  # the checks above should leave nothing; keep the promise anyway
         raise SWCError(err.message, source=source) from None
+    for section in morph.sections:
+        if not any(morph.segment_length(sample) > 0 for sample in section.samples[1:]):
+            end = section.samples[-1]
+            raise SWCError(f"the branch ending at sample {end} has zero length (its points coincide with "
+                           f"sample {section.samples[0]}), so it has no membrane to simulate",
+                           source=source, line=graph.nodes[end].get("line"), sample=end)
     return morph
 
 

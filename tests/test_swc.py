@@ -114,6 +114,7 @@ BAD = {
     "two roots": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 1\n\n3 3 0 9 0 1 -1\n", 4, "second root"),
     "negative radius": ("1 1 0 0 0 1 -1\n2 3 0 5 0 -1 1\n", 2, "negative radius"),
     "bad parent": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 -5\n", 2, "-1 for the root"),
+    "zero-length branch": ("1 1 0 0 0 1 -1\n2 3 0 0 0 1 1\n3 2 0 0 0 1 1\n4 2 0 9 0 1 3\n", 2, "zero length"),
     "one sample": ("# a lone dendrite point\n1 3 0 0 0 1 -1\n", 2, "two samples"),
 }
 
