@@ -1,4 +1,4 @@
-"""The ``hhcable`` command: ``run`` a model file, or the ``demo``.
+"""The ``hhcable`` command: ``run`` a model file, the ``demo``, or ``swc-info`` on an SWC file.
 
 Bad input ends with exit status 2 and one line on stderr naming the file and the key or
 line; nothing is written then.  Output files are written whole or not at all.
@@ -107,6 +107,19 @@ def cmd_demo(args):
     return 0
 
 
+def cmd_swc_info(args):
+    import warnings
+
+    from .swc import SWCWarning, format_summary, read_swc, summary
+
+    with warnings.catch_warnings():  # they are listed in the summary instead
+        warnings.simplefilter("ignore", SWCWarning)
+        morph = read_swc(args.file, scale=args.scale, soma=args.soma)
+    info = summary(morph)
+    print(json.dumps(info) if args.json else format_summary(info))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="hhcable", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
@@ -118,6 +131,14 @@ def build_parser():
     run.add_argument("--out", metavar="RESULTS.npz", help="write traces and recordings (numpy .npz)")
     run.add_argument("--plot", metavar="FIG.png", help="write the default figure")
     run.set_defaults(func=cmd_run)
+
+    info = sub.add_parser("swc-info", help="validate an SWC file and summarise it")
+    info.add_argument("file", help="SWC file")
+    info.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    info.add_argument("--scale", type=float, default=1.0, help="µm per file unit (1e-3 for nanometres)")
+    info.add_argument("--soma", choices=("auto", "sphere", "cylinders"), default="auto",
+                      help="soma convention (see hhcable.swc)")
+    info.set_defaults(func=cmd_swc_info)
 
     demo = sub.add_parser("demo", help="simulate the Hodgkin-Huxley squid axon and draw it")
     demo.add_argument("--out", default="hhcable-demo.png", metavar="FIG.png", help="figure file")
