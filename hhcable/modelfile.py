@@ -22,7 +22,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 SECTIONS = {
-    "morphology": {"cable"},
+    "morphology": {"cable", "swc", "scale", "soma"},
     "discretization": {"max_segment_um", "d_lambda"},
     "biophysics": {"cm_uF_cm2", "Ra_ohm_cm", "celsius", "mechanisms"},
     "stimulus": {"kind", "at", "delay_ms", "dur_ms", "amp_nA", "interval_ms", "number", "t_ms"},
@@ -204,12 +204,34 @@ def load(path):
 
 def _morphology(r):
     r.check_keys(SECTIONS["morphology"])
+    if "swc" in r.table:
+        return _swc_morphology(r)
     cable = r.sub("cable")
     cable.check_keys({"length_um", "diam_um", "diam_end_um"})
     length = cable.number("length_um", positive=True)
     diam = cable.number("diam_um", positive=True)
     diam_end = cable.number("diam_end_um", diam, positive=True)
     return Morphology.cable(length=length, diam=diam, diam_end=diam_end)
+
+
+def _swc_morphology(r):
+    """``swc = "cell.swc"`` (relative to the model file), optional ``scale`` (µm per file unit) and
+    ``soma`` (see :mod:`hhcable.swc`).  The file's soft problems are kept in the morphology's
+    ``warnings`` (``hhcable swc-info`` lists them), not printed."""
+    import warnings
+
+    from .swc import SOMA_OPTIONS, SWCWarning, read_swc
+
+    if "cable" in r.table:
+        raise r.error("swc", "give either cable or swc, not both")
+    path = Path(r.source).parent / r.string("swc")
+    scale = r.number("scale", 1.0, positive=True)
+    soma = r.string("soma", "auto")
+    if soma not in SOMA_OPTIONS:
+        raise r.error("soma", f"unknown soma convention {soma!r}; use one of {list(SOMA_OPTIONS)}")
+    with warnings.catch_warnings():  # errors in the SWC file name its own file and line
+        warnings.simplefilter("ignore", SWCWarning)
+        return read_swc(path, scale=scale, soma=soma)
 
 
 def _cell(top, morph):
