@@ -5,6 +5,7 @@ MorphIO (tests/data/README.md) whose expected structure comes from their own des
 """
 
 import io
+import json
 import math
 import warnings
 from pathlib import Path
@@ -288,3 +289,93 @@ def test_shuffled_rows_give_the_same_tree():
     rng = np.random.default_rng(7)
     for _ in range(20):
         assert tree(quiet(hc.parse_swc, "\n".join(rng.permutation(base)))) == ref
+
+
+# -- command line and model file ------------------------------------------------------------------
+def test_swc_info_json(capsys):
+    from hhcable import cli
+    path = REAL / "nrn__c91662.swc"
+    assert cli.main(["swc-info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    # counts from the file itself (PROVENANCE.md's independent checker: 1510 points,
+    # types 1:3, 2:38, 3:484, 4:985, a three-point soma)
+    assert info["n_samples"] == 1510 and info["soma"] == "three-point"
+    assert info["types"] == {"1": 3, "2": 38, "3": 484, "4": 985}
+    for key in ("n_sections", "n_branch_points", "n_tips", "neurite_length_um", "area_um2", "warnings"):
+        assert key in info
+    # a binary tree with b branch points has b + 1 tips per neurite: here 1 + sum over neurites
+    assert info["n_tips"] > info["n_branch_points"] > 0
+
+
+def test_swc_info_counts_a_tree_we_can_count_by_hand(tmp_path, capsys):
+    from hhcable import cli
+    path = tmp_path / "simple.swc"
+    path.write_text(SIMPLE)
+    assert cli.main(["swc-info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["n_samples"], info["n_branch_points"], info["n_tips"]) == (7, 2, 3)  # soma and sample 3
+    # neurite segments 2-1 (0), 3-2 (5), 4-3 (5), 5-3 (6), 6-1 (0), 7-6 (4)
+    assert info["neurite_length_um"] == pytest.approx(20.0)
+    assert info["types"] == {"1": 1, "2": 2, "3": 4} and info["soma"] == "sphere"
+
+
+def test_swc_info_bad_file_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+    path = DATA / "NeuroM__Neuron_missing_ids.swc"
+    proc = subprocess.run([sys.executable, "-c", "import sys; from hhcable import cli; sys.exit(cli.main(sys.argv[1:]))",
+                           "swc-info", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{path}:{line_of(path, '8 2')}: " in lines[0]
+
+
+def test_swc_info_scale_and_text(capsys):
+    from hhcable import cli
+    path = REAL / "jaxley__morph_flywire_t4_720575940626407426.swc"
+    assert cli.main(["swc-info", str(path), "--scale", "1e-3"]) == 0
+    out = capsys.readouterr().out
+    assert "2455 samples" in out and "warning:" in out
+    assert cli.main(["swc-info", str(path), "--scale", "-1"]) == 2
+
+
+def test_model_file_with_swc(tmp_path, capsys):
+    from hhcable import cli
+    (tmp_path / "cells").mkdir()
+    (tmp_path / "cells" / "simple.swc").write_text(SIMPLE.replace(" 0.5 ", " 0.3 "))
+    model = tmp_path / "model.toml"
+    model.write_text("""
+[morphology]
+swc = "cells/simple.swc"
+scale = 10.0
+[discretization]
+max_segment_um = 5
+[biophysics]
+mechanisms = [ { name = "hh", where = "all" } ]
+[[stimulus]]
+kind = "iclamp"
+at = { swc_id = 1 }
+delay_ms = 0.5
+dur_ms = 1.0
+amp_nA = 2.0
+[[probe]]
+name = "tip"
+at = { swc_id = 5 }
+[simulation]
+dt_ms = 0.025
+tstop_ms = 8
+[velocity]
+from = { swc_id = 1 }
+to = { swc_id = 7 }
+""")
+    assert cli.main(["run", str(model), "--json"]) == 0
+    summary_ = json.loads(capsys.readouterr().out)
+    assert summary_["probes"]["tip"]["spike_times_ms"]
+    # soma centre (the root node) to sample 7: 4 file units x scale 10
+    assert summary_["velocity"]["path_um"] == pytest.approx(40.0)
+    model.write_text(model.read_text().replace('swc = "cells/simple.swc"', 'swc = "cells/absent.swc"'))
+    assert cli.main(["run", str(model)]) == 2
+    assert "absent.swc" in capsys.readouterr().err
+    model.write_text(model.read_text().replace("scale = 10.0", 'scale = 10.0\nsoma = "blob"'))
+    assert cli.main(["run", str(model)]) == 2
+    assert "morphology.soma" in capsys.readouterr().err
