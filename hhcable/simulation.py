@@ -119,7 +119,7 @@ class Simulation:
     >>> cell = hc.Cell(hc.Morphology.cable(length=2000.0, diam=2.0), max_segment=20.0)
     >>> _ = cell.insert(hc.HH())
     >>> sim = hc.Simulation(cell, dt=0.025)
-    >>> sim.iclamp(at=0.0, delay=1.0, dur=0.5, amp=0.5)
+    >>> sim.iclamp(at=0.0, delay=1.0, dur=0.5, amp=2.0)
     >>> sim.probe("far", at=0.9)
     >>> res = sim.run(tstop=10.0)
     >>> len(hc.spike_times(res.t, res["far"]))
