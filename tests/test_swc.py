@@ -17,6 +17,9 @@ import hhcable as hc
 from hhcable.discretize import discretize
 from hhcable.swc import MIN_RADIUS_UM, SYNTHETIC_SOMA_IDS, summary
 
+# The files here are full of soft problems on purpose; tests that look for them use pytest.warns.
+pytestmark = pytest.mark.filterwarnings("ignore::hhcable.SWCWarning")
+
 DATA = Path(__file__).parent / "data"
 REAL = Path(__file__).parent.parent / "morphologies"
 
