@@ -212,3 +212,10 @@ def test_impedance_mismatch_slows_then_passes_or_blocks(tmp_path):
     assert np.all(np.isnan(blocks["crossing"][beyond]))
     path = Path(example.main(outdir=tmp_path))
     assert path.exists() and path.stat().st_size > 10_000
+
+
+def test_real_cell_example_runs(tmp_path):
+    # Coarse settings: this checks that the example runs and draws, not its numbers.
+    example = load_example("42_spike_through_a_real_cell.py")
+    path = Path(example.main(outdir=tmp_path, d_lambda=0.3, dt=0.05))
+    assert path.exists() and path.stat().st_size > 10_000
