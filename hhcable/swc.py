@@ -300,7 +300,8 @@ def _soft_problems(graph, rows, min_radius):
             flat.append((line, sample, parent))
         ratio = b["radius"] / a["radius"]
         floored = 0 in (by_radius[sample], by_radius[parent])
-        if not floored and _SOMA not in (a["type"], b["type"]) and not 1 / RADIUS_JUMP_RATIO <= ratio <= RADIUS_JUMP_RATIO:
+        in_range = 1 / RADIUS_JUMP_RATIO <= ratio <= RADIUS_JUMP_RATIO
+        if not floored and _SOMA not in (a["type"], b["type"]) and not in_range:
             jumps.append((line, sample, parent, ratio))
     if flat:
         line, sample, parent = flat[0]

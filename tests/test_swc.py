@@ -326,8 +326,8 @@ def test_swc_info_bad_file_exits_2_with_one_line(tmp_path):
     import subprocess
     import sys
     path = DATA / "NeuroM__Neuron_missing_ids.swc"
-    proc = subprocess.run([sys.executable, "-c", "import sys; from hhcable import cli; sys.exit(cli.main(sys.argv[1:]))",
-                           "swc-info", str(path)], capture_output=True, text=True)
+    entry = "import sys; from hhcable import cli; sys.exit(cli.main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", entry, "swc-info", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{path}:{line_of(path, '8 2')}: " in lines[0]
