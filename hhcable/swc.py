@@ -126,7 +126,7 @@ def _number(token, column, source, line):
 def _parse_rows(text, source):
     """Rows ``(line, id, type, x, y, z, r, parent)`` and the soft problems found on the way."""
     rows, notes, extra = [], [], []
-    for line, raw in enumerate(text.splitlines(), start=1):
+    for line, raw in enumerate(text.split("\n"), start=1):  # as editors count lines; \r is whitespace
         fields = raw.split("#", 1)[0].split()
         if not fields:
             continue
