@@ -93,6 +93,7 @@ class Cell:
         self.cm, self.Ra, self.celsius = float(cm), float(Ra), float(celsius)
         self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)
         self.mechanisms = []
+        self._main_path = None
 
     @property
     def n_compartments(self):
@@ -143,9 +144,11 @@ class Cell:
 
     def main_path(self):
         """Nodes from the root to the farthest tip, in order."""
-        comp = self.compartments
-        tip = int(np.argmax(comp.distance))
-        return np.array(comp._ancestors(tip)[::-1])
+        if self._main_path is None:
+            comp = self.compartments
+            tip = int(np.argmax(comp.distance))
+            self._main_path = comp._ancestors(tip)[::-1]
+        return self._main_path
 
     def locate(self, at):
         """The node index of a location (a float x, a dict, or a :class:`Location`)."""

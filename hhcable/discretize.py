@@ -77,24 +77,27 @@ class Compartments:
     def path(self, a, b):
         """Nodes on the path from node ``a`` to node ``b`` and their signed distance from ``a`` (µm)."""
         up_a, up_b = self._ancestors(a), self._ancestors(b)
-        common = set(up_a) & set(up_b)
-        lca = next(n for n in up_a if n in common)
-        leg_a = up_a[: up_a.index(lca) + 1]
-        leg_b = up_b[: up_b.index(lca)][::-1]
-        nodes = np.array(leg_a + leg_b, dtype=int)
+        cut = int(np.argmax(np.isin(up_a, up_b)))  # first common ancestor along a's way up
+        lca = up_a[cut]
+        leg_a = up_a[: cut + 1]
+        leg_b = up_b[: int(np.flatnonzero(up_b == lca)[0])][::-1]
+        nodes = np.concatenate([leg_a, leg_b])
         d = self.distance
-        along = np.where(
-            np.arange(len(nodes)) < len(leg_a),
-            d[a] - d[nodes],
-            d[a] - 2 * d[lca] + d[nodes],
-        )
+        along = np.concatenate([d[a] - d[leg_a], d[a] - 2 * d[lca] + d[leg_b]])
         return nodes, along
 
     def _ancestors(self, node):
-        chain = [int(node)]
-        while self.parent[chain[-1]] >= 0:
-            chain.append(int(self.parent[chain[-1]]))
-        return chain
+        """``node`` and its ancestors up to the root, as an array (whole sections at a time)."""
+        parts = []
+        node = int(node)
+        while True:
+            sec = self.section[node]
+            if sec < 0:  # a root node
+                parts.append(np.array([node]))
+                return np.concatenate(parts)
+            first = self.section_nodes[sec][1]  # the section's nodes are consecutive
+            parts.append(np.arange(node, first - 1, -1))
+            node = int(self.section_nodes[sec][0])
 
 
 def lambda_ac(diam, Ra, cm, frequency=D_LAMBDA_FREQUENCY_HZ):
