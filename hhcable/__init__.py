@@ -4,6 +4,7 @@ Units are NEURON's: µm, ms, mV, nA, µF/cm², S/cm², Ω·cm, °C, and m/s for 
 """
 
 from .analysis import conduction_velocity, spike_features, spike_times, threshold_crossings
+from .batch import Batch
 from .cell import Cell, Location
 from .channels import HH, MECHANISMS, Mechanism, Passive
 from .errors import HHCableError, InputError, MemoryLimitError, SWCError
@@ -15,7 +16,7 @@ from .swc import SWCWarning, parse_swc, read_swc, write_swc
 __version__ = "0.1.0"
 
 __all__ = [
-    "Cell", "Location", "Morphology", "Simulation", "Result",
+    "Cell", "Location", "Morphology", "Simulation", "Result", "Batch",
     "HH", "Passive", "Mechanism", "MECHANISMS",
     "IClamp", "PulseTrain", "Waveform",
     "conduction_velocity", "spike_features", "spike_times", "threshold_crossings",
