@@ -6,11 +6,12 @@ the step plus the channels' conductance, µS).
 
 Nodes are in Hines (depth-first) order, so removing the *junctions* (nodes with two or more
 children) leaves unbranched chains of consecutive nodes.  The fast solve treats all chains at
-once as one tridiagonal system (a single LAPACK ``gtsv`` call with three right-hand sides:
-the load, and unit loads at each chain's two ends), then solves the small system left at the
-junctions (the Schur complement) and adds the junction voltages back along the chains.  Work
-per step is O(n) and the Python overhead does not grow with the number of nodes.  An
-unbranched cable has no junctions and costs one ``gtsv`` call.
+once as one symmetric positive-definite tridiagonal system (a single LAPACK ``ptsv`` call with
+three right-hand sides: the load, and unit loads at each chain's two ends), then solves the
+small system left at the junctions (the Schur complement, itself tree-shaped, by elimination
+from its leaves) and adds the junction voltages back along the chains.  Work per step is O(n);
+the Python overhead grows with the number of junctions, not of nodes.  An unbranched cable (or
+a batch of them) has no junctions and costs one ``ptsv`` call.
 
 :meth:`TreeSolver.solve_reference` solves the same system with scipy.sparse; the two agree
 to round-off (tested to 1e-10).
@@ -22,6 +23,26 @@ import scipy.sparse.linalg as spla
 from scipy.linalg import lapack
 
 from .errors import HHCableError
+
+
+def _tree_solve(parent, diag, off, rhs):
+    """Solve a small tree-structured symmetric system by elimination from the leaves.
+
+    ``parent[j] < j`` is the parent of row ``j`` (-1 for roots), ``off[j]`` its coupling to
+    the parent, ``diag`` and ``rhs`` the diagonal and right-hand side (Python lists, which
+    are overwritten).  Python scalars: the junctions are few, and list arithmetic beats a
+    numpy call per junction.
+    """
+    for j in range(len(parent) - 1, -1, -1):
+        p = parent[j]
+        if p >= 0:
+            factor = off[j] / diag[j]
+            diag[p] -= factor * off[j]
+            rhs[p] -= factor * rhs[j]
+    v = [0.0] * len(parent)
+    for j, p in enumerate(parent):
+        v[j] = (rhs[j] - off[j] * v[p]) / diag[j] if p >= 0 else rhs[j] / diag[j]
+    return v
 
 
 class TreeSolver:
@@ -64,8 +85,8 @@ class TreeSolver:
         # Tridiagonal bands along the chains (couplings to or from junctions are cut).
         link = has_parent[1:] & (parent[1:] == idx[:-1]) & ~junction[:-1] & ~junction[1:]
         self._band = np.where(link, -self.g_axial[1:], 0.0)
-        self._dl = np.empty(max(n - 1, 0))
-        self._du = np.empty(max(n - 1, 0))
+        self._e = np.empty(max(n - 1, 0))
+        self._diag = np.empty(n)
         self.junctions = idx[junction]
         self._setup_junctions(junction, has_parent, children)
 
@@ -74,7 +95,6 @@ class TreeSolver:
         nj = len(self.junctions)
         self._nj = nj
         if nj == 0:
-            self._rhs = np.empty((n, 1), order="F")
             return
         jpos = np.full(n, -1)
         jpos[self.junctions] = np.arange(nj)
@@ -101,20 +121,20 @@ class TreeSolver:
         self._unit[f, 0] = 1.0
         self._unit[l, 1] = 1.0
 
-        # Sparsity of the junction system: diagonal, chains joining two junctions, and
-        # junctions that are parent and child of each other.
+        # The junction system is itself a tree: each junction couples to its parent junction
+        # either through a chain (top and bottom both junctions) or directly (parent node).
         both = (top < nj) & (bottom < nj)
-        jj = junction & has_parent & junction[np.maximum(parent, 0)]
-        jj_child = np.flatnonzero(jj)
-        r = np.concatenate([np.arange(nj), top[both], bottom[both],
-                            jpos[jj_child], jpos[parent[jj_child]]])
-        c = np.concatenate([np.arange(nj), bottom[both], top[both],
-                            jpos[parent[jj_child]], jpos[jj_child]])
-        self._s_rows, self._s_cols = r, c
-        self._s_both = both
-        self._s_jj = -self.g_axial[jj_child]
+        self._chain_link = np.flatnonzero(both)
+        self._chain_link_j = bottom[both]
+        j_parent = np.full(nj, -1)
+        j_parent[bottom[both]] = top[both]
+        jj_child = np.flatnonzero(junction & has_parent & junction[np.maximum(parent, 0)])
+        j_parent[jpos[jj_child]] = jpos[parent[jj_child]]
+        self._j_parent = j_parent.tolist()
+        self._j_off = np.zeros(nj)
+        self._j_off[jpos[jj_child]] = -self.g_axial[jj_child]
 
-    def solve(self, d, b):
+    def solve(self, d, b, out=None):
         """Solve ``(diag(d) + L) v = b``.
 
         Parameters
@@ -123,49 +143,61 @@ class TreeSolver:
             Diagonal load of each node (capacitance / step + channel conductance).
         b : ndarray, nA
             Right-hand side.
+        out : ndarray, optional
+            Where to write the solution (may be ``b``); a new array if not given.
 
         Returns
         -------
         ndarray, mV
         """
-        diag = d + self.axial_diag
-        np.copyto(self._dl, self._band)
-        np.copyto(self._du, self._band)
+        out = np.empty(self.n) if out is None else out
+        diag = self._diag
+        np.add(d, self.axial_diag, out=diag)
+        if not self._nj:
+            np.copyto(out, b)
+            self._chains(diag, out)
+            return out
         rhs = self._rhs
         rhs[:, 0] = b
-        if self._nj:
-            diag[self.junctions] = 1.0
-            rhs[self.junctions, 0] = 0.0
-            rhs[:, 1:] = self._unit
-        _, _, _, x, info = lapack.dgtsv(self._dl, diag, self._du, rhs, overwrite_dl=1,
-                                        overwrite_d=1, overwrite_du=1, overwrite_b=1)
-        if info != 0:
-            raise HHCableError(f"tridiagonal solve failed (LAPACK info {info})")
-        if not self._nj:
-            return x[:, 0].copy()
-        return self._junction_solve(d, b, x)
+        diag[self.junctions] = 1.0
+        rhs[self.junctions, 0] = 0.0
+        rhs[:, 1:] = self._unit
+        self._chains(diag, rhs)
+        self._junction_solve(d, b, rhs, out)
+        return out
 
-    def _junction_solve(self, d, b, x):
+    def _chains(self, diag, rhs):
+        """Solve the chains' tridiagonal system in place in ``rhs`` (``diag`` is overwritten).
+
+        The matrix is symmetric and, with non-negative loads, diagonally dominant, so LAPACK's
+        positive-definite tridiagonal solve (no pivoting) applies.
+        """
+        np.copyto(self._e, self._band)
+        _, _, x, info = lapack.dptsv(diag, self._e, rhs, overwrite_d=1, overwrite_e=1, overwrite_b=1)
+        if info != 0:
+            raise HHCableError(f"tridiagonal solve failed (LAPACK dptsv info {info}): a negative "
+                               "membrane load made the matrix indefinite")
+        if not np.shares_memory(x, rhs):
+            np.copyto(rhs, x.reshape(rhs.shape))
+
+    def _junction_solve(self, d, b, x, out):
         nj, f, l = self._nj, self._first, self._last
         top, bottom, gt, gb = self._top, self._bottom, self._g_top, self._g_bot
         y, u, w = x[:, 0], x[:, 1], x[:, 2]
-        both = self._s_both
         diag = d[self.junctions] + self.axial_diag[self.junctions]
         diag -= np.bincount(top, gt * gt * u[f], nj + 1)[:nj]
         diag -= np.bincount(bottom, gb * gb * w[l], nj + 1)[:nj]
-        cross = -(gt * gb * u[l])[both]
-        data = np.concatenate([diag, cross, cross, self._s_jj, self._s_jj])
-        s = sp.csc_matrix((data, (self._s_rows, self._s_cols)), shape=(nj, nj))
+        off = self._j_off
+        off[self._chain_link_j] = -(gt * gb * u[l])[self._chain_link]
         rhs_j = b[self.junctions] + np.bincount(top, gt * y[f], nj + 1)[:nj]
         rhs_j += np.bincount(bottom, gb * y[l], nj + 1)[:nj]
-        vj = spla.spsolve(s, rhs_j) if nj > 1 else rhs_j / data[:1]
+        vj = _tree_solve(self._j_parent, diag.tolist(), off.tolist(), rhs_j.tolist())
         vj_ext = np.append(vj, 0.0)
-        v = y.copy()
+        np.copyto(out, y)
         chain = self._node_chain
         nodes = self._chain_nodes
-        v[nodes] += u[nodes] * (gt * vj_ext[top])[chain] + w[nodes] * (gb * vj_ext[bottom])[chain]
-        v[self.junctions] = vj
-        return v
+        out[nodes] += u[nodes] * (gt * vj_ext[top])[chain] + w[nodes] * (gb * vj_ext[bottom])[chain]
+        out[self.junctions] = vj
 
     def matrix(self, d):
         """The full system matrix ``diag(d) + L`` as a scipy.sparse CSR matrix (µS)."""
