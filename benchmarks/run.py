@@ -50,10 +50,7 @@ def run_hhcable(model, options):
         sim.probe("v", at=0.5)
         sims.append(sim)
     n_comp = sum(s.cell.n_compartments for s in sims)
-    if len(sims) == 1:
-        wall = sims[0].run(model.tstop).run_wall_s
-    else:  # until hc.Batch exists: cells one after another
-        wall = sum(s.run(model.tstop).run_wall_s for s in sims)
+    wall = hc.Batch(sims).run(model.tstop)[0].run_wall_s
     return n_comp, wall
 
 
