@@ -19,6 +19,7 @@ neurons (:func:`population_spikes`).
 import numpy as np
 
 from .analysis import spike_times
+from .batch import Batch
 from .cell import Cell
 from .channels import HH, HH1952
 from .channels.hh1952 import MODERN_REST
@@ -38,6 +39,9 @@ PROBES = {"v": "v", "m": "{m}.m", "h": "{m}.h", "n": "{m}.n",
           "ina": "{m}.ina", "ik": "{m}.ik", "il": "{m}.il"}
 #: µA/cm² per mA/cm².
 UA_PER_MA = 1e3
+#: Amplitudes tried at once per threshold and bisection round (each round narrows the
+#: bracket this many times; the runs share one batch, so a round costs about one run).
+BISECTION_TRIES = 16
 
 
 class PointNeuron:
@@ -127,6 +131,18 @@ class PointNeuron:
         return spike_times(result.t, result["v"], self.threshold)
 
 
+def _run_all(neuron, stimuli, tstop, dt, v_init=None):
+    """Spike times (ms) of ``neuron`` under each set of pulses [(delay, dur, amp), ...], run as one batch."""
+    starts = [None] * len(stimuli) if v_init is None else v_init
+    sims = []
+    for pulses, v0 in zip(stimuli, starts):
+        sim = neuron.simulation(dt=dt, v_init=v0, record=("v",))
+        for delay, dur, amp in pulses:
+            sim.iclamp(at=0.5, delay=delay, dur=dur, amp=float(amp))
+        sims.append(sim)
+    return [neuron.spikes(res) for res in Batch(sims).run(tstop)]
+
+
 def fi_curve(neuron, amps, dur=100.0, delay=10.0, dt=0.025, transient=None):
     """Firing rate (Hz) against the amplitude of a long current step.
 
@@ -152,33 +168,43 @@ def fi_curve(neuron, amps, dur=100.0, delay=10.0, dt=0.025, transient=None):
     if not 0 <= transient < dur:
         raise InputError(f"transient must lie in [0, dur), got {transient!r}", key="transient")
     amps = np.asarray(amps, dtype=float)
-    rates, spikes = [], []
-    for amp in amps:
-        res = neuron.step(amp, delay, dur, delay + dur, dt=dt, record=("v",))
-        times = neuron.spikes(res)
-        spikes.append(times)
+    spikes = _run_all(neuron, [[(delay, dur, a)] for a in amps], delay + dur, dt)
+    rates = []
+    for times in spikes:
         window = times[times >= delay + transient]
         # Rate from the mean interspike interval of the sustained train (0 below two spikes).
         rates.append(1e3 / np.mean(np.diff(window)) if len(window) >= 2 else 0.0)
     return {"amp_nA": amps, "rate_hz": np.array(rates), "spikes_ms": spikes}
 
 
-def _fires(neuron, stimuli, tstop, dt, after=0.0):
-    """Whether the neuron spikes after ``after`` (ms) under pulses [(delay, dur, amp), ...]."""
-    sim = neuron.simulation(dt=dt, record=("v",))
-    for delay, dur, amp in stimuli:
-        sim.iclamp(at=0.5, delay=delay, dur=dur, amp=amp)
-    return bool(np.any(neuron.spikes(sim.run(tstop)) > after))
+def _thresholds(neuron, problems, max_amp, rtol, dt, tries=BISECTION_TRIES):
+    """Smallest firing amplitudes (nA), found together by a bisection that tries ``tries``
+    amplitudes per problem and round (all in one batch).
 
-
-def _bisect(fires, high, rtol):
-    """Smallest amplitude in (0, high] for which ``fires(amp)``; NaN if ``high`` does not fire."""
-    if not fires(high):
-        return np.nan
-    low = 0.0
-    while high - low > rtol * high:
-        mid = (low + high) / 2
-        low, high = (low, mid) if fires(mid) else (mid, high)
+    Each problem is ``(pulses, tstop, after)``: ``pulses(amp)`` gives [(delay, dur, amp), ...]
+    and a spike counts if it comes after ``after`` (ms).  NaN where ``max_amp`` does not fire.
+    """
+    low, high = np.zeros(len(problems)), np.full(len(problems), float(max_amp))
+    open_ = np.ones(len(problems), bool)
+    # The first round includes max_amp itself; later ones try only amplitudes inside
+    # (low, high), high being known to fire.
+    steps = np.arange(1, tries + 1) / tries
+    while open_.any():
+        todo = np.flatnonzero(open_)
+        amps = {k: low[k] + (high[k] - low[k]) * steps for k in todo}
+        runs = [problems[k][0](a) for k in todo for a in amps[k]]
+        spikes = _run_all(neuron, runs, max(problems[k][1] for k in todo), dt)
+        for j, k in enumerate(todo):
+            fired = [bool(np.any(times > problems[k][2])) for times in spikes[j * tries:(j + 1) * tries]]
+            if True in fired:
+                first = fired.index(True)
+                low[k], high[k] = (amps[k][first - 1] if first else low[k]), amps[k][first]
+            elif steps[-1] == 1.0:  # the first round: max_amp itself does not fire
+                high[k] = np.nan
+            else:
+                low[k] = amps[k][-1]
+            open_[k] = high[k] - low[k] > rtol * high[k]  # False for NaN
+        steps = np.arange(1, tries + 1) / (tries + 1)
     return high
 
 
@@ -188,13 +214,13 @@ def threshold_current(neuron, dur, max_amp=1000.0, delay=1.0, dt=0.025, rtol=1e-
     Found by bisection to relative precision ``rtol``; NaN if ``max_amp`` (nA) does not
     fire.  A spike counts if it comes within ``window`` (ms) of the pulse's end.
     """
-    return _bisect(lambda a: _fires(neuron, [(delay, dur, a)], delay + dur + window, dt),
-                   max_amp, rtol)
+    return float(strength_duration(neuron, [dur], max_amp, delay, dt, rtol, window)[0])
 
 
-def strength_duration(neuron, durations, **kwargs):
+def strength_duration(neuron, durations, max_amp=1000.0, delay=1.0, dt=0.025, rtol=1e-2, window=10.0):
     """Threshold amplitude (nA) of a pulse for each of ``durations`` (ms); see :func:`threshold_current`."""
-    return np.array([threshold_current(neuron, d, **kwargs) for d in durations])
+    problems = [(lambda a, d=d: [(delay, d, a)], delay + d + window, 0.0) for d in durations]
+    return _thresholds(neuron, problems, max_amp, rtol, dt)
 
 
 def recovery_threshold(neuron, intervals, amp, dur=0.5, max_amp=1000.0, dt=0.025, rtol=2e-2,
@@ -210,20 +236,19 @@ def recovery_threshold(neuron, intervals, amp, dur=0.5, max_amp=1000.0, dt=0.025
     ndarray, nA
     """
     delay = 1.0
-    if not _fires(neuron, [(delay, dur, amp)], delay + dur + window, dt):
+    first = (delay, dur, amp)
+    if not len(_run_all(neuron, [[first]], delay + dur + window, dt)[0]):
         raise InputError(f"the first pulse ({amp} nA for {dur} ms) does not fire a spike", key="amp")
-    out = []
     for interval in intervals:
-        second = delay + interval
         if interval < dur:
             raise InputError(f"interval {interval} ms is shorter than the pulse ({dur} ms)", key="intervals")
-        out.append(_bisect(lambda a: _fires(neuron, [(delay, dur, amp), (second, dur, a)],
-                                            second + dur + window, dt, after=second), max_amp, rtol))
-    return np.array(out)
+    problems = [(lambda a, s=delay + i: [first, (s, dur, a)], delay + i + dur + window, delay + i)
+                for i in intervals]
+    return _thresholds(neuron, problems, max_amp, rtol, dt)
 
 
 def population_spikes(neurons, tstop, amp=0.0, delay=0.0, dur=None, v_init=None, dt=0.025):
-    """Spike times of independent point neurons driven by the same current step.
+    """Spike times of independent point neurons driven by current steps, simulated together.
 
     Parameters
     ----------
@@ -248,9 +273,9 @@ def population_spikes(neurons, tstop, amp=0.0, delay=0.0, dur=None, v_init=None,
     if len(starts) != n:
         raise InputError(f"give one initial voltage per neuron ({n}), got {len(starts)}", key="v_init")
     dur = tstop - delay if dur is None else dur
-    out = []
+    sims = []
     for neuron, a, v0 in zip(neurons, amps, starts):
         sim = neuron.simulation(dt=dt, v_init=v0, record=("v",))
         sim.iclamp(at=0.5, delay=delay, dur=dur, amp=float(a))
-        out.append(neuron.spikes(sim.run(tstop)))
-    return out
+        sims.append(sim)
+    return [neuron.spikes(res) for neuron, res in zip(neurons, Batch(sims).run(tstop))]
