@@ -113,9 +113,13 @@ class TreeSolver:
 
         self._first, self._last = f, l
         self._top, self._bottom, self._g_top, self._g_bot = top, bottom, g_top, g_bot
-        nodes = np.flatnonzero(chain_node)
-        self._chain_nodes = nodes
-        self._node_chain = chain_id[nodes]
+        # Per node: its chain's end junctions (nj: none) and couplings (0 on junction rows).
+        cid = np.where(chain_node, chain_id, 0)
+        self._node_top = np.where(chain_node, top[cid], nj)
+        self._node_bottom = np.where(chain_node, bottom[cid], nj)
+        self._node_g_top = np.where(chain_node, g_top[cid], 0.0)
+        self._node_g_bot = np.where(chain_node, g_bot[cid], 0.0)
+        self._gv = np.empty(n)
         self._rhs = np.zeros((n, 3), order="F")
         self._unit = np.zeros((n, 2), order="F")
         self._unit[f, 0] = 1.0
@@ -193,10 +197,17 @@ class TreeSolver:
         rhs_j += np.bincount(bottom, gb * y[l], nj + 1)[:nj]
         vj = _tree_solve(self._j_parent, diag.tolist(), off.tolist(), rhs_j.tolist())
         vj_ext = np.append(vj, 0.0)
-        np.copyto(out, y)
-        chain = self._node_chain
-        nodes = self._chain_nodes
-        out[nodes] += u[nodes] * (gt * vj_ext[top])[chain] + w[nodes] * (gb * vj_ext[bottom])[chain]
+        # Every node of a chain: y + u g_top V_top + w g_bottom V_bottom (junction rows of
+        # y, u, w are zero; their voltages are set after).
+        gv = self._gv
+        np.take(vj_ext, self._node_top, out=gv)
+        gv *= self._node_g_top
+        gv *= u
+        np.add(y, gv, out=out)
+        np.take(vj_ext, self._node_bottom, out=gv)
+        gv *= self._node_g_bot
+        gv *= w
+        out += gv
         out[self.junctions] = vj
 
     def matrix(self, d):
