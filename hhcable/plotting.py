@@ -275,6 +275,7 @@ def plot_morphology(cell, values=None, ax=None, plane="xy", label=None, cmap="vi
         p = xyz[cell.locate(at)]
         ax.plot(*p, "o", color="white", mec="k", ms=7, zorder=5, label="probe" if i == 0 else None)
         ax.annotate(name, p, xytext=(5, 5), textcoords="offset points", fontsize="small")
+    ax.margins(0.08)  # room for the markers and probe names at the edges
     ax.autoscale_view()
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel(f"{plane[0]} (µm)")
