@@ -107,6 +107,30 @@ def cmd_demo(args):
     return 0
 
 
+def cmd_animate(args):
+    from .animation import animate, check_output
+    from .modelfile import load
+
+    _check_outputs(args)
+    check_output(args.out)
+    if args.frames < 2 or not args.fps > 0:
+        raise HHCableError("--frames must be >= 2 and --fps > 0")
+    model = load(args.model)
+    sim = model.simulation
+    if sim.space_every is None:
+        sim.record_space(every=max(1, int(round(model.tstop / sim.dt)) // args.frames))
+    result, _ = model.run()
+    out = Path(args.out)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")  # written whole, then moved into place
+    try:
+        animate(result, tmp, fps=args.fps, max_frames=args.frames)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_swc_info(args):
     import warnings
 
@@ -139,6 +163,13 @@ def build_parser():
     info.add_argument("--soma", choices=("auto", "sphere", "cylinders"), default="auto",
                       help="soma convention (see hhcable.swc)")
     info.set_defaults(func=cmd_swc_info)
+
+    anim = sub.add_parser("animate", help="run a model file and animate the spike (GIF, or MP4 with ffmpeg)")
+    anim.add_argument("model", help="model file")
+    anim.add_argument("out", help="OUT.gif or OUT.mp4")
+    anim.add_argument("--frames", type=int, default=100, help="most frames (default 100)")
+    anim.add_argument("--fps", type=float, default=20.0, help="frames per second (default 20)")
+    anim.set_defaults(func=cmd_animate)
 
     demo = sub.add_parser("demo", help="simulate the Hodgkin-Huxley squid axon and draw it")
     demo.add_argument("--out", default="hhcable-demo.png", metavar="FIG.png", help="figure file")
