@@ -78,12 +78,9 @@ def write_frames(fig, update, frames, path, fps=DEFAULT_FPS, progress=None):
     str
         ``path``.
     """
-    suffix = Path(path).suffix.lower()
     plt = _pyplot()
     try:
-        if suffix not in (".gif", ".mp4"):
-            raise InputError(f"{path}: an animation is written as .gif or .mp4, not "
-                             f"{suffix or 'no extension'!r}", key="out")
+        suffix = check_output(path)
         if not (np.isfinite(fps) and fps > 0):
             raise InputError(f"must be a positive number of frames per second, got {fps!r}", key="fps")
         show = progress_bar() if (len(frames) >= PROGRESS_MIN_FRAMES if progress is None else progress) else None
@@ -94,6 +91,21 @@ def write_frames(fig, update, frames, path, fps=DEFAULT_FPS, progress=None):
     finally:
         plt.close(fig)
     return str(path)
+
+
+def check_output(path):
+    """The animation format of ``path`` (``".gif"`` or ``".mp4"``); InputError if it cannot be written."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise InputError(f"{path}: an animation is written as .gif or .mp4, not "
+                         f"{suffix or 'no extension'!r}", key="out")
+    if suffix == ".mp4":
+        from matplotlib.animation import FFMpegWriter
+
+        if not FFMpegWriter.isAvailable():
+            raise InputError(f"{path}: writing MP4 needs ffmpeg, which is not installed; write a .gif instead",
+                             key="out")
+    return suffix
 
 
 def _write_gif(fig, update, frames, path, fps, show):
@@ -121,9 +133,6 @@ def _write_gif(fig, update, frames, path, fps, show):
 def _write_mp4(fig, update, frames, path, fps, show):
     from matplotlib.animation import FFMpegWriter
 
-    if not FFMpegWriter.isAvailable():
-        raise InputError(f"{path}: writing MP4 needs ffmpeg, which is not installed; write a .gif instead",
-                         key="out")
     writer = FFMpegWriter(fps=fps)
     with writer.saving(fig, str(path), dpi=fig.dpi):
         for i, k in enumerate(frames):

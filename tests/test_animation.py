@@ -76,3 +76,43 @@ def test_bad_requests(cable_run, tmp_path):
         with pytest.raises(hc.InputError, match="ffmpeg"):
             animation.animate(cable_run, tmp_path / "a.mp4", max_frames=3)
     assert not list(tmp_path.iterdir())
+
+
+MODEL = """
+[morphology]
+cable = { length_um = 2000, diam_um = 2 }
+[discretization]
+max_segment_um = 40
+[biophysics]
+mechanisms = [ { name = "hh", where = "all" } ]
+[[stimulus]]
+kind = "iclamp"
+at = { x = 0 }
+delay_ms = 0.5
+dur_ms = 0.5
+amp_nA = 1.0
+[[probe]]
+name = "far"
+at = { x = 0.8 }
+[simulation]
+dt_ms = 0.05
+tstop_ms = 6
+"""
+
+
+def test_cli_animate(tmp_path, capsys):
+    from hhcable.cli import main
+
+    model = tmp_path / "axon.toml"
+    model.write_text(MODEL)
+    out = tmp_path / "axon.gif"
+    assert main(["animate", str(model), str(out), "--frames", "12"]) == 0
+    with Image.open(out) as gif:
+        assert gif.n_frames == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["axon.gif", "axon.toml"]  # no temporary left
+    # Bad output name: exit status 2, one line on stderr, nothing run or written.
+    capsys.readouterr()
+    assert main(["animate", str(model), str(tmp_path / "axon.avi")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ".gif or .mp4" in err
+    assert not (tmp_path / "axon.avi").exists()
