@@ -335,13 +335,18 @@ def plot_raster(spikes, ax=None, labels=None):
 
 
 def plot_result(result, velocity=None):
-    """The default figure of a run: traces, and the space–time picture when recorded."""
+    """The default figure of a run: the traces; the space–time picture when the whole cell
+    was recorded; and, for a branched cell with recorded crossings, its latency map."""
     plt = _pyplot()
-    panels = 2 if result.space_v is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 3.8), squeeze=False)
+    space = result.space_v is not None
+    latency = result.crossings is not None and not result.cell.morphology.is_unbranched()
+    panels = 1 + space + latency
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 3.8 + 0.7 * latency), squeeze=False)
     plot_traces(result, axes[0, 0])
-    if panels == 2:
+    if space:
         plot_space_time(result, axes[0, 1], velocity=velocity)
+    if latency:
+        plot_latency_map(result, axes[0, -1])
     fig.tight_layout()
     return fig
 

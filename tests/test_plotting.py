@@ -133,9 +133,14 @@ def test_raster():
     matplotlib.pyplot.close(fig)
 
 
-def test_plot_result_default(cable_run):
+def test_plot_result_default(cable_run, tree_run):
     fig = plotting.plot_result(cable_run)
     assert_labelled(fig)
+    assert len([ax for ax in fig.axes if not hasattr(ax, "_colorbar")]) == 2  # traces, space-time
+    matplotlib.pyplot.close(fig)
+    fig = plotting.plot_result(tree_run)
+    assert_labelled(fig)
+    assert len([ax for ax in fig.axes if not hasattr(ax, "_colorbar")]) == 3  # and the latency map
     matplotlib.pyplot.close(fig)
 
 
