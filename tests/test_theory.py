@@ -7,7 +7,6 @@ dx/λ), far inside the issue's 0.5 % acceptance bound; tolerances below say why 
 they are.
 """
 
-import networkx as nx
 import numpy as np
 import pytest
 
@@ -104,25 +103,6 @@ def test_time_constant_from_charging_curve():
     assert t_e == pytest.approx(tau, rel=REL)
 
 
-def y_tree(parent_diam, parent_length, child_diams, child_lengths):
-    """A parent cylinder along x with daughters fanning out in the xy plane (µm)."""
-    g = nx.DiGraph()
-    g.add_node(0, x=0.0, y=0.0, z=0.0, radius=parent_diam / 2, type=3)
-    g.add_node(1, x=parent_length, y=0.0, z=0.0, radius=parent_diam / 2, type=3)
-    g.add_edge(0, 1)
-    for k, (d, ln) in enumerate(zip(child_diams, child_lengths)):
-        angle = np.deg2rad(30.0 * (2 * k - 1))
-        # Each daughter starts with a sample at the branch point at its own radius, so it is
-        # a cylinder rather than a cone from the parent's radius (the zero-length step adds
-        # only a thin annulus, < 1e-4 of the membrane).
-        start, tip = 10 + k, 2 + k
-        g.add_node(start, x=parent_length, y=0.0, z=0.0, radius=d / 2, type=3)
-        g.add_node(tip, x=parent_length + ln * np.cos(angle), y=ln * np.sin(angle), z=0.0,
-                   radius=d / 2, type=3)
-        g.add_edges_from([(1, start), (start, tip)])
-    return hc.Morphology(g, name="Y")
-
-
 def test_rall_equivalent_cylinder_input_resistance():
     children = np.array([1.0, 1.5])  # µm
     parent = th.rall_parent_diameter(children)
@@ -130,12 +110,13 @@ def test_rall_equivalent_cylinder_input_resistance():
     lam_c = th.length_constant(children, G, RA)
     child_lengths = 0.6 * lam_c  # equal electrotonic lengths
     eq = th.equivalent_cylinder(parent, 400.0, children, child_lengths, G, RA)
-    cell = hc.Cell(y_tree(parent, 400.0, children, child_lengths), cm=1.0, Ra=RA, max_segment=5.0)
+    morph = hc.Morphology.y_junction(400.0, parent, child_lengths, children, type=3)
+    cell = hc.Cell(morph, cm=1.0, Ra=RA, max_segment=5.0)
     cell.insert(hc.Passive(g=G, e=0.0))
     v = steady_voltage(cell, [(0.0, AMP)])
     assert v[0] / AMP == pytest.approx(th.input_resistance(eq["diam"], eq["length"], G, RA, "sealed"), rel=REL)
     # Both tips sit at the equivalent cylinder's far-end voltage.
-    tips = [cell.compartments.sample_node[s] for s in (2, 3)]
+    tips = [cell.compartments.sample_node[s] for s in (3, 5)]  # y_junction's daughter ends
     np.testing.assert_allclose(v[tips] / v[0], 1 / np.cosh(eq["electrotonic_length"]), rtol=REL)
 
 
