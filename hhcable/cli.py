@@ -73,7 +73,8 @@ def cmd_run(args):
     if args.out:
         _save_npz(result, args.out)
     if args.plot:
-        _save_figure(plot_result(result, summary.get("velocity")), args.plot)
+        # Only voltage probes share the figure's mV axis; the summary lists exactly those.
+        _save_figure(plot_result(result, summary.get("velocity"), names=list(summary["probes"])), args.plot)
     if args.json:
         print(json.dumps(summary))
         return 0

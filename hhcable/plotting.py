@@ -334,15 +334,17 @@ def plot_raster(spikes, ax=None, labels=None):
     return ax.figure
 
 
-def plot_result(result, velocity=None):
+def plot_result(result, velocity=None, names=None):
     """The default figure of a run: the traces; the space–time picture when the whole cell
-    was recorded; and, for a branched cell with recorded crossings, its latency map."""
+    was recorded; and, for a branched cell with recorded crossings, its latency map.
+
+    ``names`` picks the voltage probes to draw (default: every probe)."""
     plt = _pyplot()
     space = result.space_v is not None
     latency = result.crossings is not None and not result.cell.morphology.is_unbranched()
     panels = 1 + space + latency
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 3.8 + 0.7 * latency), squeeze=False)
-    plot_traces(result, axes[0, 0])
+    plot_traces(result, axes[0, 0], names=names)
     if space:
         plot_space_time(result, axes[0, 1], velocity=velocity)
     if latency:
