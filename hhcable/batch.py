@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from .errors import InputError, MemoryLimitError
-from .simulation import Result, Simulation
+from .simulation import Result, Simulation, check_backend
 from .solver import TreeSolver
 from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 
@@ -98,6 +98,11 @@ class Batch:
     Parameters
     ----------
     simulations : list of Simulation
+    backend : {"auto", "numpy", "numba"}
+        Who steps: ``"numba"`` the compiled kernel (:mod:`hhcable.kernels`, needs the
+        ``fast`` extra; InputError if numba is missing or the model has what the kernel
+        does not compile), ``"numpy"`` the numpy loop, ``"auto"`` (default) the kernel where
+        it can, else numpy.  ``Result.info["backend"]`` says which ran.
 
     Examples
     --------
@@ -115,7 +120,7 @@ class Batch:
     [1, 1, 1]
     """
 
-    def __init__(self, simulations):
+    def __init__(self, simulations, backend="auto"):
         sims = list(simulations) if not isinstance(simulations, Simulation) else [simulations]
         if not sims or not all(isinstance(s, Simulation) for s in sims):
             raise InputError("a batch needs a non-empty list of Simulation objects", key="simulations")
@@ -125,6 +130,7 @@ class Batch:
                                  f"({s.method}) and {sims[0].dt} ({sims[0].method})", key="simulations")
         self.simulations = sims
         self.dt, self.method = sims[0].dt, sims[0].method
+        self.backend = check_backend(backend)
 
     # -- set-up -------------------------------------------------------------------------
     def _layout(self):
@@ -170,6 +176,21 @@ class Batch:
             return lambda v: grp.mechanism.currents(grp.states, v[grp.index])[var][col]
         raise InputError(f"'{mech_name}' is not inserted where probe {probe.name!r} is", key="probe.at")
 
+    def _backend(self, groups, probes):
+        """"numba" or "numpy": who steps this run (see the class's ``backend``)."""
+        if self.backend == "numpy":
+            return "numpy"
+        from . import kernels
+
+        why = "numba is not installed (pip install hhcable[fast])" if not kernels.AVAILABLE \
+            else kernels.unsupported(groups, probes)
+        if why is None:
+            return "numba"
+        if self.backend == "numba":
+            raise InputError(f"the numba backend cannot run this model: {why}; use backend='auto' or 'numpy'",
+                             key="backend")
+        return "numpy"
+
     # -- running ------------------------------------------------------------------------
     def run(self, tstop):
         """Run every simulation from 0 to ``tstop`` (ms); a list of :class:`Result`, one per simulation.
@@ -214,8 +235,13 @@ class Batch:
         readers = [(i, self._reader(groups, p, node)) for i, (p, node) in enumerate(probes) if p.var != "v"]
         v_traces = np.empty((n_steps + 1, len(v_cols)))
         traces = np.empty((n_steps + 1, len(probes)))
-        frames = [np.empty((n_steps // s.space_every + 1, s.cell.compartments.n_nodes)) if s.space_every else None
+        # Whole-cell frames: views into one buffer (the compiled kernel writes it flat).
+        shapes = [(n_steps // s.space_every + 1, s.cell.compartments.n_nodes) if s.space_every else (0, 0)
                   for s in sims]
+        starts = np.concatenate([[0], np.cumsum([a * b for a, b in shapes])]).astype(int)
+        frame_buffer = np.empty(starts[-1])
+        frames = [frame_buffer[o:o + a * b].reshape(a, b) if s.space_every else None
+                  for s, o, (a, b) in zip(sims, starts, shapes)]
         recording = [(f, s.space_every, slice(int(a), int(b))) for f, s, a, b in zip(frames, sims, off[:-1], off[1:])
                      if f is not None]
 
@@ -234,37 +260,46 @@ class Batch:
                 if k % every == 0:
                     f[k // every] = v[part]
 
-        g, ge, d, b, v_new = (np.empty(n) for _ in range(5))
         record(0)
-        start = time.perf_counter()
-        for k in range(n_steps):
-            g.fill(0.0)
-            ge.fill(0.0)
-            for grp in groups:
-                grp.conductance(v, g, ge)
-            np.multiply(g, g_scale, out=d)
-            d += c_over_dt
-            np.multiply(ge, g_scale, out=b)
-            np.multiply(v, c_over_dt, out=g)  # g is free again: C/dt v
-            b += g
-            if len(stim_nodes):
-                b[stim_nodes] += stim_amp[k]
-            self.solver.solve(d, b, out=v_new)
-            if crank:
-                v_new *= 2.0
-                v_new -= v
-            np.greater_equal(v_new, thresholds, out=now)
-            np.greater(now, above, out=up)
-            if up.any():
-                hit = np.flatnonzero(up)
-                hit = hit[np.isnan(crossings[hit])]
-                crossings[hit] = t[k] + (thresholds[hit] - v[hit]) / (v_new[hit] - v[hit]) * dt
-            above, now = now, above
-            v, v_new = v_new, v
-            for grp in groups:
-                grp.advance(v, dt)
-            record(k + 1)
-        wall = time.perf_counter() - start
+        backend = self._backend(groups, [p for p, _ in probes])
+        if backend == "numba":
+            from . import kernels
+
+            wall = kernels.run(n_steps, dt, crank, self.solver, groups, c_over_dt, g_scale, v, stim_nodes,
+                               stim_amp, v_nodes, v_traces, thresholds, crossings, above, t,
+                               [(o, s.space_every, a, b) for s, o, a, b in zip(sims, starts, off[:-1], off[1:])
+                                if s.space_every], frame_buffer)
+        else:
+            g, ge, d, b, v_new = (np.empty(n) for _ in range(5))
+            start = time.perf_counter()
+            for k in range(n_steps):
+                g.fill(0.0)
+                ge.fill(0.0)
+                for grp in groups:
+                    grp.conductance(v, g, ge)
+                np.multiply(g, g_scale, out=d)
+                d += c_over_dt
+                np.multiply(ge, g_scale, out=b)
+                np.multiply(v, c_over_dt, out=g)  # g is free again: C/dt v
+                b += g
+                if len(stim_nodes):
+                    b[stim_nodes] += stim_amp[k]
+                self.solver.solve(d, b, out=v_new)
+                if crank:
+                    v_new *= 2.0
+                    v_new -= v
+                np.greater_equal(v_new, thresholds, out=now)
+                np.greater(now, above, out=up)
+                if up.any():
+                    hit = np.flatnonzero(up)
+                    hit = hit[np.isnan(crossings[hit])]
+                    crossings[hit] = t[k] + (thresholds[hit] - v[hit]) / (v_new[hit] - v[hit]) * dt
+                above, now = now, above
+                v, v_new = v_new, v
+                for grp in groups:
+                    grp.advance(v, dt)
+                record(k + 1)
+            wall = time.perf_counter() - start
 
         traces[:, v_cols] = v_traces
         results, first = [], 0
@@ -282,6 +317,7 @@ class Batch:
                 space_t=None if f is None else t[:: sim.space_every],
                 space_v=f,
                 run_wall_s=wall,
-                info={"dt": dt, "method": self.method, "n_steps": n_steps, "batch_size": len(sims)},
+                info={"dt": dt, "method": self.method, "n_steps": n_steps, "batch_size": len(sims),
+                      "backend": backend},
             ))
         return results

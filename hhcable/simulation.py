@@ -14,8 +14,17 @@ from .solver import TreeSolver
 from .stimulus import IClamp, PulseTrain, Waveform
 
 METHODS = ("backward_euler", "crank_nicolson")
+#: Who steps a run: the compiled kernel where it can ("auto"), numpy only, or the kernel only.
+BACKENDS = ("auto", "numpy", "numba")
 #: Default ceiling (bytes) on whole-cell recordings; raise it with ``record_space(max_bytes=...)``.
 DEFAULT_MAX_RECORD_BYTES = 2 * 1024**3
+
+
+def check_backend(backend):
+    """``backend`` if it is one of :data:`BACKENDS`, else InputError."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; use one of {BACKENDS}", key="backend")
+    return backend
 
 
 @dataclass
@@ -87,6 +96,9 @@ class Simulation:
         Voltage integrator.
     v_init : float, mV
         Initial voltage everywhere; gates start at their steady state there.
+    backend : {"auto", "numpy", "numba"}
+        Who steps the run (see :class:`~hhcable.batch.Batch`; default ``"auto"``: the
+        compiled kernel if numba is installed and the model is one it compiles).
 
     Examples
     --------
@@ -101,7 +113,7 @@ class Simulation:
     1
     """
 
-    def __init__(self, cell, dt=0.025, method="backward_euler", v_init=-65.0):
+    def __init__(self, cell, dt=0.025, method="backward_euler", v_init=-65.0, backend="auto"):
         if not isinstance(cell, Cell):
             raise InputError(f"expected a Cell, got {type(cell).__name__}", key="cell")
         if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not (np.isfinite(dt) and dt > 0):
@@ -111,6 +123,7 @@ class Simulation:
         if not np.isfinite(v_init):
             raise InputError(f"must be a finite voltage in mV, got {v_init!r}", key="v_init")
         self.cell, self.dt, self.method, self.v_init = cell, float(dt), method, float(v_init)
+        self.backend = check_backend(backend)
         self.stimuli = []  # (node, stimulus)
         self.probes = []
         self.threshold = None
@@ -182,4 +195,4 @@ class Simulation:
         """Run from 0 to ``tstop`` (ms) and return a :class:`Result` (a :class:`~hhcable.batch.Batch` of one)."""
         from .batch import Batch  # batch.py builds on this module
 
-        return Batch([self]).run(tstop)[0]
+        return Batch([self], backend=self.backend).run(tstop)[0]
