@@ -5,13 +5,15 @@ Usage::
     python benchmarks/run.py                  # all models, 5 alternating repeats
     python benchmarks/run.py --quick          # 1 repeat each (smoke run)
     python benchmarks/run.py --models squid axon30k --repeats 3
+    python benchmarks/run.py --backend numpy    # only the numpy loop (default: numpy and numba)
 
 Every measurement runs in its own subprocess (so peak memory is that run's alone); the
 worker builds the model, initialises, and times only the time-stepping loop
 (``Result.run_wall_s`` for hhcable; ``ParallelContext.psolve`` after ``finitialize`` for
 NEURON, with its defaults: ``usetable_hh = 1``, ``secondorder = 0``, CVode off).  hhcable
 and NEURON runs alternate, and the medians are reported.  NEURON is optional: without it the
-NEURON columns read n/a.
+NEURON columns read n/a.  hhcable runs with each backend asked for (``--backend``; by default
+numpy and, if installed, the compiled numba kernel), and the best is the ``hhcable`` column.
 """
 
 import argparse
@@ -50,8 +52,8 @@ def run_hhcable(model, options):
         sim.probe("v", at=0.5)
         sims.append(sim)
     n_comp = sum(s.cell.n_compartments for s in sims)
-    wall = hc.Batch(sims).run(model.tstop)[0].run_wall_s
-    return n_comp, wall
+    result = hc.Batch(sims, backend=options.get("backend", "auto")).run(model.tstop)[0]
+    return n_comp, result.run_wall_s
 
 
 def run_neuron(model, options):
@@ -112,7 +114,7 @@ def worker(simulator, name, options):
     from models import models
 
     model = models()[name]
-    n_comp, wall = (run_hhcable if simulator == "hhcable" else run_neuron)(model, options)
+    n_comp, wall = (run_neuron if simulator == "neuron" else run_hhcable)(model, options)
     n_steps = round(model.tstop / model.dt)
     print(RESULT_TAG + json.dumps({
         "n_compartments": n_comp, "n_steps": n_steps, "step_wall_s": wall,
@@ -141,6 +143,14 @@ def measure(simulator, name, options):
 def median_of(runs, key):
     values = [r[key] for r in runs if r is not None]
     return statistics.median(values) if values else None
+
+
+def have_numba():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def have_neuron():
@@ -174,6 +184,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="one run per simulator (smoke test)")
     p.add_argument("--no-neuron", action="store_true", help="skip NEURON even if installed")
     p.add_argument("--exact-rates", action="store_true", help="hhcable without rate tables")
+    p.add_argument("--backend", choices=("both", "numpy", "numba"), default="both",
+                   help="hhcable backend(s) to time (default both; numba only if installed)")
     p.add_argument("--json", default=str(HERE / "results" / "latest.json"), help="where to write the table")
     p.add_argument("--worker", nargs=2, metavar=("SIMULATOR", "MODEL"), help=argparse.SUPPRESS)
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -190,33 +202,53 @@ def main(argv=None):
     repeats = 1 if args.quick else args.repeats
     use_neuron = have_neuron() and not args.no_neuron
     options = {"hh": {"use_table": False}} if args.exact_rates else {}
+    backends = [b for b in ("numpy", "numba") if args.backend in (b, "both")]
+    if "numba" in backends and not have_numba():
+        if args.backend == "numba":
+            p.error("--backend numba needs numba (pip install hhcable[fast])")
+        backends.remove("numba")
 
     rows = []
-    header = (f"{'model':9} {'comps':>9} {'steps':>6} | {'hhcable ns/c-s':>14} {'NEURON ns/c-s':>13} "
-              f"{'ratio':>6} | {'hc proc s':>9} {'NRN proc s':>10} | {'hc MB':>7} {'NRN MB':>7}")
+    header = (f"{'model':9} {'comps':>9} {'steps':>6} | "
+              + " ".join(f"{b + ' ns/c-s':>14}" for b in backends)
+              + f" {'NEURON ns/c-s':>13} " + " ".join(f"{'ratio ' + b:>11}" for b in backends)
+              + f" | {'hc proc s':>9} {'NRN proc s':>10} | {'hc MB':>7} {'NRN MB':>7}")
     print(header)
     print("-" * len(header))
+    fields = ("ns_per_compartment_step", "step_wall_s", "process_wall_s", "peak_memory_mb")
     for name in names:
-        runs = {"hhcable": [], "neuron": []}
+        runs = {key: [] for key in (*backends, "neuron")}
         for _ in range(repeats):
-            runs["hhcable"].append(measure("hhcable", name, options))
+            for b in backends:
+                runs[b].append(measure("hhcable", name, {**options, "backend": b}))
             if use_neuron:
                 runs["neuron"].append(measure("neuron", name, {}))
-        first = next((r for r in runs["hhcable"] + runs["neuron"] if r), None)
+        first = next((r for rs in runs.values() for r in rs if r), None)
         row = {"model": name, "description": available[name].description,
                "n_compartments": first and first["n_compartments"], "n_steps": first and first["n_steps"],
                "repeats": repeats}
-        for sim, key in (("hhcable", "hhcable"), ("neuron", "neuron")):
-            for field in ("ns_per_compartment_step", "step_wall_s", "process_wall_s", "peak_memory_mb"):
-                row[f"{key}_{field}"] = median_of(runs[sim], field)
-        hc_ns, nrn_ns = row["hhcable_ns_per_compartment_step"], row["neuron_ns_per_compartment_step"]
+        for key in runs:
+            for field in fields:
+                row[f"{'hhcable_' + key if key != 'neuron' else key}_{field}"] = median_of(runs[key], field)
+        nrn_ns = row["neuron_ns_per_compartment_step"]
+        for b in backends:
+            ns = row[f"hhcable_{b}_ns_per_compartment_step"]
+            row[f"ratio_neuron_over_{b}"] = nrn_ns / ns if ns and nrn_ns else None
+        # The "hhcable" columns: the fastest backend.
+        best = min(backends, key=lambda b: row[f"hhcable_{b}_ns_per_compartment_step"] or float("inf"))
+        row["hhcable_backend"] = best
+        for field in fields:
+            row[f"hhcable_{field}"] = row[f"hhcable_{best}_{field}"]
+        hc_ns = row["hhcable_ns_per_compartment_step"]
         row["ratio_neuron_over_hhcable"] = nrn_ns / hc_ns if hc_ns and nrn_ns else None
         limit = available[name].peak_memory_limit_mb
         if limit is not None:
             row["peak_memory_limit_mb"] = limit
         rows.append(row)
         print(f"{name:9} {fmt(row['n_compartments'], 'd'):>9} {fmt(row['n_steps'], 'd'):>6} | "
-              f"{fmt(hc_ns, '.1f'):>14} {fmt(nrn_ns, '.1f'):>13} {fmt(row['ratio_neuron_over_hhcable'], '.2f'):>6} | "
+              + " ".join(f"{fmt(row[f'hhcable_{b}_ns_per_compartment_step'], '.1f'):>14}" for b in backends)
+              + f" {fmt(nrn_ns, '.1f'):>13} "
+              + " ".join(f"{fmt(row[f'ratio_neuron_over_{b}'], '.2f'):>11}" for b in backends) + " | "
               f"{fmt(row['hhcable_process_wall_s'], '.2f'):>9} {fmt(row['neuron_process_wall_s'], '.2f'):>10} | "
               f"{fmt(row['hhcable_peak_memory_mb'], '.0f'):>7} {fmt(row['neuron_peak_memory_mb'], '.0f'):>7}",
               flush=True)
@@ -224,12 +256,14 @@ def main(argv=None):
     import numpy
     machine = {"cpu": cpu_model(), "cores": len(__import__("os").sched_getaffinity(0)),
                "python": platform.python_version(), "numpy": numpy.__version__,
+               "numba": __import__("numba").__version__ if "numba" in backends else None,
                "neuron": __import__("neuron").__version__ if use_neuron else None}
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
           f"numpy {machine['numpy']}, NEURON {machine['neuron'] or 'n/a'}")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": machine, "options": options, "rows": rows}, indent=2) + "\n")
+    out.write_text(json.dumps({"machine": machine, "options": options, "backends": backends, "rows": rows},
+                              indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 
