@@ -73,57 +73,50 @@ def hh_factors(v, q10, dt, out):
 
 
 @_jit
-def _conductances(kind, ptr, nodes, in_place, params, states, g, ge):
-    g[:] = 0.0
-    ge[:] = 0.0
+def _membrane(v, dt, advance, all_on_table, kind, ptr, nodes, in_place, use_table, q10, params, states, table,
+              inv_dv, factors, g, ge):
+    """Group by group: advance the HH gates at ``v`` (if ``advance``), then add every
+    mechanism's ``g`` and ``g e`` for the next step into ``g``, ``ge`` (which start at zero)."""
     for grp in range(kind.size):
-        for j in range(ptr[grp], ptr[grp + 1]):
-            i = nodes[j]
-            if kind[grp] == KIND_HH:
-                m, h, n = states[0, j], states[1, j], states[2, j]
-                gna = m * m * m * h * params[0, j]
-                gk = n * n
-                gk = gk * gk * params[1, j]
-                gl = params[2, j]
-                # numpy adds in place over a slice, or sums into zeros then adds (index array).
-                if in_place[grp]:
-                    g[i] = g[i] + gna + gk + gl
-                    ge[i] = ge[i] + gna * params[3, j] + gk * params[4, j] + gl * params[5, j]
-                else:
-                    g[i] += gna + gk + gl
-                    ge[i] += gna * params[3, j] + gk * params[4, j] + gl * params[5, j]
-            else:
-                g[i] += params[0, j]
-                ge[i] += params[0, j] * params[1, j]
-
-
-@_jit
-def _gates(v, dt, kind, ptr, nodes, use_table, q10, states, table, inv_dv, factors):
-    for grp in range(kind.size):
-        if kind[grp] != KIND_HH:
-            continue
         a, b = ptr[grp], ptr[grp + 1]
+        if kind[grp] == KIND_PASSIVE:
+            for j in range(a, b):
+                g[nodes[j]] += params[0, j]
+                ge[nodes[j]] += params[0, j] * params[1, j]
+            continue
         on_table = use_table[grp]
-        if on_table:
+        if on_table and not all_on_table:  # as numpy: exact rates for the whole group
             for j in range(a, b):
                 x = v[nodes[j]]
                 if not (x >= TABLE_V_MIN and x < TABLE_V_MAX):
                     on_table = False
                     break
         for j in range(a, b):
-            x = v[nodes[j]]
-            if on_table:
-                x = (x - TABLE_V_MIN) * inv_dv
+            i = nodes[j]
+            if advance and on_table:
+                x = (v[i] - TABLE_V_MIN) * inv_dv
                 k = int(x)
                 x -= k
                 for q in range(3):
                     decay = table[grp, k, q] + table[grp, k, 6 + q] * x
                     gain = table[grp, k, 3 + q] + table[grp, k, 9 + q] * x
                     states[q, j] = states[q, j] * decay + gain
-            else:
-                hh_factors(x, q10[grp], dt, factors)
+            elif advance:
+                hh_factors(v[i], q10[grp], dt, factors)
                 for q in range(3):
                     states[q, j] = states[q, j] * factors[q] + factors[3 + q]
+            m, h, n = states[0, j], states[1, j], states[2, j]
+            gna = m * m * m * h * params[0, j]
+            gk = n * n
+            gk = gk * gk * params[1, j]
+            gl = params[2, j]
+            # numpy adds in place over a slice, or sums into zeros then adds (index array).
+            if in_place[grp]:
+                g[i] = g[i] + gna + gk + gl
+                ge[i] = ge[i] + gna * params[3, j] + gk * params[4, j] + gl * params[5, j]
+            else:
+                g[i] += gna + gk + gl
+                ge[i] += gna * params[3, j] + gk * params[4, j] + gl * params[5, j]
 
 
 @_jit
@@ -144,34 +137,60 @@ def _run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v,
          stim_nodes, stim_amp, v_nodes, v_traces, thresholds, crossings, above, t,
          rec_every, rec_start, rec_stop, rec_off, frames):
     n = v.size
-    g, ge, diag, rhs = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance × reversal
+    d_acc, r_acc = np.zeros(n), np.zeros(n)  # what children not next in order eliminate into a node
+    fac, x = np.empty(n), np.empty(n)
+    off2 = off * off
     factors = np.empty(6)
+    crossing = False
+    for i in range(n):
+        crossing |= not math.isnan(thresholds[i])
+    _membrane(v, dt, False, False, kind, ptr, nodes, in_place, use_table, q10, params, states, table, inv_dv,
+              factors, g, ge)
     for k in range(n_steps):
-        _conductances(kind, ptr, nodes, in_place, params, states, g, ge)
-        for i in range(n):
-            diag[i] = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i]
-            rhs[i] = ge[i] * g_scale[i] + v[i] * c_over_dt[i]
         for s in range(stim_nodes.size):
-            rhs[stim_nodes[s]] += stim_amp[k, s]
-        # Hines elimination: children before parents (every parent precedes its children).
+            r_acc[stim_nodes[s]] += stim_amp[k, s]
+        # Hines elimination from the leaves (every parent precedes its children), with the
+        # system assembled on the way: (C/dt + g + L) v' = C/dt v + g e + I.  A node's first
+        # child is the node after it; its elimination is carried in registers (cd, cr).
+        cd, cr = 0.0, 0.0
         for i in range(n - 1, -1, -1):
+            d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] - d_acc[i] - cd
+            rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
+            g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
+            r = 1.0 / d
+            f = off[i] * r
+            fac[i] = f
+            x[i] = rr * r
             p = parent[i]
-            if p >= 0:
-                f = off[i] / diag[i]
-                diag[p] -= f * off[i]
-                rhs[p] -= f * rhs[i]
-        for i in range(n):  # substitution from the roots; rhs becomes the solution
+            cd, cr = 0.0, 0.0
+            if p == i - 1:
+                cd, cr = f * off[i], f * rr
+            elif p >= 0:
+                d_acc[p] += f * off[i]
+                r_acc[p] += f * rr
+        # Substitution from the roots, then Crank-Nicolson's extrapolation and crossings.
+        xp = 0.0
+        on_table = True
+        for i in range(n):
             p = parent[i]
-            x = (rhs[i] - off[i] * rhs[p]) / diag[i] if p >= 0 else rhs[i] / diag[i]
-            rhs[i] = x
-            if crank:
-                x = x * 2.0 - v[i]
-            now = x >= thresholds[i]
-            if now and not above[i] and math.isnan(crossings[i]):
-                crossings[i] = t[k] + (thresholds[i] - v[i]) / (x - v[i]) * dt
-            above[i] = now
-            v[i] = x
-        _gates(v, dt, kind, ptr, nodes, use_table, q10, states, table, inv_dv, factors)
+            if p == i - 1:
+                xp = x[i] - fac[i] * xp
+            elif p >= 0:
+                xp = x[i] - fac[i] * x[p]
+            else:
+                xp = x[i]
+            x[i] = xp
+            vn = xp * 2.0 - v[i] if crank else xp
+            if crossing:
+                now = vn >= thresholds[i]
+                if now and not above[i] and math.isnan(crossings[i]):
+                    crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
+                above[i] = now
+            on_table &= vn >= TABLE_V_MIN and vn < TABLE_V_MAX
+            v[i] = vn
+        _membrane(v, dt, True, on_table, kind, ptr, nodes, in_place, use_table, q10, params, states, table,
+                  inv_dv, factors, g, ge)
         _record(k + 1, v, v_nodes, v_traces, rec_every, rec_start, rec_stop, rec_off, frames)
 
 
