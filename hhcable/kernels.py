@@ -138,7 +138,7 @@ def _run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v,
          rec_every, rec_start, rec_stop, rec_off, frames):
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance × reversal
-    d_acc, r_acc = np.zeros(n), np.zeros(n)  # what children not next in order eliminate into a node
+    d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, and children not next to it
     fac, x = np.empty(n), np.empty(n)
     off2 = off * off
     factors = np.empty(6)
@@ -155,7 +155,7 @@ def _run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v,
         # child is the node after it; its elimination is carried in registers (cd, cr).
         cd, cr = 0.0, 0.0
         for i in range(n - 1, -1, -1):
-            d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] - d_acc[i] - cd
+            d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - cd
             rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
             g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
             r = 1.0 / d
@@ -167,8 +167,8 @@ def _run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v,
             if p == i - 1:
                 cd, cr = f * off[i], f * rr
             elif p >= 0:
-                d_acc[p] += f * off[i]
-                r_acc[p] += f * rr
+                d_acc[p] -= f * off[i]
+                r_acc[p] -= f * rr
         # Substitution from the roots, then Crank-Nicolson's extrapolation and crossings.
         xp = 0.0
         on_table = True
