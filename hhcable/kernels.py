@@ -260,7 +260,7 @@ def run(n_steps, dt, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes, s
     tables = [grp.mechanism._table[1] for grp in groups if type(grp.mechanism) is HH and grp.mechanism.use_table]
     n_table = tables[0].value.shape[1] if tables else 1
     inv_dv = tables[0].inv_dv if tables else 1.0
-    rec = np.array([r for r in recording], dtype=np.int64).reshape(-1, 4)
+    rec = np.array(recording, dtype=np.int64).reshape(-1, 4)
     args = (float(dt), bool(crank), solver.parent.astype(np.int64), -solver.g_axial, solver.axial_diag,
             np.ascontiguousarray(c_over_dt, dtype=float), np.ascontiguousarray(g_scale, dtype=float), v,
             *_group_arrays(groups, n_table), float(inv_dv),
