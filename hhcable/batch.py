@@ -30,9 +30,6 @@ from .simulation import Result, Simulation, check_backend
 from .solver import TreeSolver
 from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 
-#: Bytes per recorded voltage sample (float64).
-BYTES_PER_SAMPLE = 8
-
 
 class _Group:
     """One mechanism over a set of nodes: a slice (a view, no copies) or an index array."""
@@ -204,13 +201,12 @@ class Batch:
         if n_steps < 1:
             raise InputError(f"tstop ({tstop} ms) is shorter than one step ({dt} ms)", key="tstop")
         for sim in sims:
-            if sim.space_every:
-                need = (n_steps // sim.space_every + 1) * sim.cell.compartments.n_nodes * BYTES_PER_SAMPLE
-                if need > sim.max_record_bytes:
-                    raise MemoryLimitError(
-                        f"recording the whole cell needs {need / 1e6:.0f} MB, over the limit of "
-                        f"{sim.max_record_bytes / 1e6:.0f} MB; record every more steps or raise max_bytes",
-                        key="record_space")
+            need = sim.record_bytes(n_steps)
+            if need > sim.max_record_bytes:
+                raise MemoryLimitError(
+                    f"recording the whole cell needs {need / 1e6:.0f} MB, over the limit of "
+                    f"{sim.max_record_bytes / 1e6:.0f} MB; record every more steps or raise max_bytes",
+                    key="record_space")
         self._layout()
         off = self.offsets
         n = int(off[-1])

@@ -140,7 +140,6 @@ def _run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v,
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance × reversal
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, and children not next to it
     fac, x = np.empty(n), np.empty(n)
-    off2 = off * off
     factors = np.empty(6)
     crossing = False
     for i in range(n):

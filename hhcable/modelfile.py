@@ -8,8 +8,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .analysis import conduction_velocity, spike_times
 from .cell import Cell, as_location
 from .channels import MECHANISMS
@@ -193,8 +191,7 @@ def load(path):
         every = rec_r.number("space_every", 10, positive=True, integer=True)
         max_mb = rec_r.number("max_MB", sim.max_record_bytes / BYTES_PER_MB, positive=True)
         sim.record_space(every=every, max_bytes=max_mb * BYTES_PER_MB)
-        n_frames = int(round(tstop / dt)) // every + 1
-        need = n_frames * cell.compartments.n_nodes * np.dtype(float).itemsize
+        need = sim.record_bytes(int(round(tstop / dt)))
         if need > sim.max_record_bytes:
             raise rec_r.error("space_every", f"recording the whole cell needs {need / BYTES_PER_MB:.0f} MB, "
                                              f"over max_MB ({sim.max_record_bytes / BYTES_PER_MB:.0f}); "

@@ -190,6 +190,13 @@ class Simulation:
         if max_bytes is not None:
             self.max_record_bytes = float(max_bytes)
 
+    def record_bytes(self, n_steps):
+        """Memory (bytes) the whole-cell recording of a run of ``n_steps`` steps needs (0 if off)."""
+        if not self.space_every:
+            return 0
+        n_frames = n_steps // self.space_every + 1
+        return n_frames * self.cell.compartments.n_nodes * np.dtype(float).itemsize
+
     # -- running --------------------------------------------------------------------------
     def run(self, tstop):
         """Run from 0 to ``tstop`` (ms) and return a :class:`Result` (a :class:`~hhcable.batch.Batch` of one)."""
