@@ -61,3 +61,26 @@ class SWCError(InputError):
 
 class MemoryLimitError(InputError):
     """A requested recording would need more memory than the caller allowed."""
+
+
+class SimulationError(HHCableError):
+    """A run that cannot go on: the voltage left the finite numbers (a blow-up).
+
+    Raised by the time loop with the time (ms) and the node where it happened, so that no
+    result ever holds NaN silently.  Not an :class:`InputError`: the input was valid, the
+    numerics failed (usually a time step too long for the currents involved).
+
+    Parameters
+    ----------
+    message : str
+        What happened, where and when, and what to try.
+    t : float, ms, optional
+        Time of the first non-finite voltage.
+    node : int, optional
+        A node where it happened.
+    """
+
+    def __init__(self, message, t=None, node=None):
+        super().__init__(message)
+        self.t = t
+        self.node = node
