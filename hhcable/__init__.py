@@ -6,7 +6,7 @@ Units are NEURON's: µm, ms, mV, nA, µF/cm², S/cm², Ω·cm, °C, and m/s for 
 from .analysis import conduction_velocity, spike_features, spike_times, threshold_crossings
 from .batch import Batch
 from .cell import Cell, Location
-from .channels import HH, MECHANISMS, Mechanism, Passive
+from .channels import CHANNELS, HH, Channel, Param, Passive, alpha_beta, inf_tau, ohmic
 from .errors import HHCableError, InputError, MemoryLimitError, SimulationError, SWCError
 from .morphology import Morphology
 from .simulation import Result, Simulation
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Cell", "Location", "Morphology", "Simulation", "Result", "Batch",
-    "HH", "Passive", "Mechanism", "MECHANISMS",
+    "HH", "Passive", "Channel", "CHANNELS", "Param", "alpha_beta", "inf_tau", "ohmic",
     "IClamp", "PulseTrain", "Waveform",
     "conduction_velocity", "spike_features", "spike_times", "threshold_crossings",
     "HHCableError", "InputError", "MemoryLimitError", "SimulationError", "SWCError",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .channels import Mechanism
+from .channels import Channel
 from .discretize import discretize
 from .errors import InputError
 from .morphology import REGIONS
@@ -105,8 +105,9 @@ class Cell:
 
         Parameters
         ----------
-        mechanism : Mechanism
-            For example ``hc.HH()`` or ``hc.Passive(g=1e-4, e=-65)``.
+        mechanism : Channel
+            For example ``hc.HH()`` or ``hc.Passive(g=1e-4, e=-65)``.  The same object may be
+            inserted in several places and cells: it is only read.
         where : str or int, optional
             ``"all"``, a region (``"soma"``, ``"axon"``, ``"dend"``, ``"apic"``) or an SWC
             type code.
@@ -116,8 +117,8 @@ class Cell:
         Cell
             The cell itself, so inserts can be chained.
         """
-        if not isinstance(mechanism, Mechanism):
-            raise InputError(f"expected a Mechanism such as hc.HH(), got {mechanism!r}", key="mechanism")
+        if not isinstance(mechanism, Channel):
+            raise InputError(f"expected a Channel such as hc.HH(), got {mechanism!r}", key="mechanism")
         nodes = self.nodes_where(where)
         for other, other_nodes in self.mechanisms:
             if other.name == mechanism.name and np.intersect1d(nodes, other_nodes).size:

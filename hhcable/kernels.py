@@ -1,40 +1,50 @@
-"""The optional compiled time loop (numba): the whole run in one call, no Python per step.
+"""The compiled time loop (numba): the whole run in one call, generated from the channels.
 
-Installed with the ``fast`` extra (``pip install hhcable[fast]``); without numba,
-:data:`AVAILABLE` is False and :class:`~hhcable.batch.Batch` steps with numpy.  The kernel
-covers the common case: :class:`~hhcable.channels.hh.HH` (with or without rate tables) and
-:class:`~hhcable.channels.passive.Passive` on any nodes of any tree or forest, current
-stimuli, voltage probes, threshold crossings and whole-cell frames, backward Euler and
-Crank–Nicolson.  Anything else (gate or current probes, other mechanisms) runs with numpy.
+Nothing here is written per channel.  For the set of channel classes a model uses, this
+module writes the source of a small module (:func:`source`): one membrane loop per class,
+which advances the class's gates (rate table or exact rates) and adds its currents'
+conductances, calling the class's own gate and conductance functions compiled by numba;
+and the run loop, which calls the static solver step below and those membrane loops.  The
+source is written to a cache folder under a name that fingerprints every piece of code it
+calls (the channel functions, the helpers they call, this file), so numba's on-disk cache
+makes a second run of the same channels start in milliseconds, and any edit to a channel
+gives a new name, never a stale kernel.
 
-Each step does what the numpy loop does, in the same order and with the same floating-point
-operations: conductances group by group, the load and right-hand side, the voltage solve,
-crossings, then the gates by exponential Euler (the same rate-table arrays, the same
-interpolation, the same fall-back to exact rates when a voltage leaves the table).  Only the
-voltage solve differs: classic Hines elimination (from the leaves to the roots along the
-parent array, then substitution back), where numpy uses LAPACK on the chains and a junction
-system; the two agree to round-off.  No fast-math: results are reproducible.
+Each step does what the numpy loop (:mod:`hhcable.engine`) does, in the same order:
+conductances group by group, the voltage solve, crossings, then the gates by exponential
+Euler at the new voltage (rate tables with the same interpolation and the same fall-back to
+exact rates when a voltage leaves the table).  The voltage solve is classic Hines
+elimination (leaves to roots along the parent array, then substitution back), where numpy
+uses LAPACK on the chains and a junction system; the two agree to round-off.  No fast-math:
+results are reproducible.
 """
 
+import hashlib
+import importlib.util
 import math
-import time
+import os
+import sys
+import tempfile
+import textwrap
+import types
+from pathlib import Path
 
 import numpy as np
 
-from .channels.hh import _VTRAP_SERIES, HH, TABLE_V_MAX, TABLE_V_MIN
-from .channels.passive import Passive
+from .channels.base import TABLE_V_MAX, TABLE_V_MIN
+from .errors import InputError
 
 try:
     import numba
-except ImportError:  # the default install: numpy only
+except ImportError:  # numba could not be installed here: numpy steps (the reference path)
     numba = None
 
 #: Whether the compiled kernel can be used (numba importable).
 AVAILABLE = numba is not None
-#: Mechanism codes in the kernel's group list.
-KIND_HH, KIND_PASSIVE = 0, 1
-#: Rows of the per-group parameter array (HH: gnabar, gkbar, gl, ena, ek, el; pas: g, e).
-N_PARAMS = 6
+#: Probe kinds in the kernel's probe arrays.
+PROBE_V, PROBE_GATE, PROBE_CURRENT = 0, 1, 2
+#: Environment variable naming the folder of generated kernels (default: the user's cache).
+CACHE_ENV = "HHCABLE_CACHE_DIR"
 
 
 def _jit(func):
@@ -42,87 +52,66 @@ def _jit(func):
 
 
 @_jit
-def _vtrap(x, y):
-    """Scalar :func:`hhcable.channels.hh.vtrap` (tested equal to it)."""
-    u = x / y
-    if abs(u) < _VTRAP_SERIES:
-        return y * (1.0 - u / 2)
-    return y * (u / math.expm1(u))
+def solve_step(k, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
+               stim_nodes, stim_amp, thresholds, crossings, above, t, crossing):
+    """One implicit voltage step: assemble, eliminate, substitute; crossings; the range check.
 
-
-@_jit
-def hh_factors(v, q10, dt, out):
-    """Scalar form of :func:`hhcable.channels.hh.update_factors` at one voltage ``v`` (mV).
-
-    The compiled loop cannot call numpy's array version, so the HH rates are written here
-    once more, operation for operation; ``tests/test_kernels.py`` checks both agree to 1e-14.
-    Writes ``[decay_m, decay_h, decay_n, gain_m, gain_h, gain_n]`` (1) into ``out``; ``q10``
-    multiplies the 6.3 °C rates, ``dt`` is the step (ms).
+    Solves ``(C/dt + g + L) v' = C/dt v + g e + I`` in place in ``v`` (Crank–Nicolson: over
+    dt/2, then ``v' = 2 v_half - v``) and zeroes ``g``, ``ge`` for the next step's channels.
+    Returns ``(on_table, bad)``: whether every new voltage lies on the rate tables, and the
+    first node whose voltage is not finite (-1 if none).
     """
-    alpha_m = 0.1 * _vtrap(-(v + 40.0), 10.0)
-    alpha_h = 0.07 * math.exp(-(v + 65.0) / 20.0)
-    alpha_n = 0.01 * _vtrap(-(v + 55.0), 10.0)
-    beta_m = 4.0 * math.exp(-(v + 65.0) / 18.0)
-    beta_h = 1.0 / (math.exp(-(v + 35.0) / 10.0) + 1.0)
-    beta_n = 0.125 * math.exp(-(v + 65.0) / 80.0)
-    scale = -dt * q10
-    for q, (a, b) in enumerate(((alpha_m, beta_m), (alpha_h, beta_h), (alpha_n, beta_n))):
-        rate = scale * (a + b)
-        out[q] = math.exp(rate)
-        out[3 + q] = -a / (a + b) * math.expm1(rate)
+    n = v.size
+    for s in range(stim_nodes.size):
+        r_acc[stim_nodes[s]] += stim_amp[k, s]
+    # Hines elimination from the leaves (every parent precedes its children), with the
+    # system assembled on the way.  A node's first child is the node after it; its
+    # elimination is carried in registers (cd, cr).
+    cd, cr = 0.0, 0.0
+    for i in range(n - 1, -1, -1):
+        d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - cd
+        rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
+        g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
+        r = 1.0 / d
+        f = off[i] * r
+        fac[i] = f
+        x[i] = rr * r
+        p = parent[i]
+        cd, cr = 0.0, 0.0
+        if p == i - 1:
+            cd, cr = f * off[i], f * rr
+        elif p >= 0:
+            d_acc[p] -= f * off[i]
+            r_acc[p] -= f * rr
+    # Substitution from the roots, then Crank–Nicolson's extrapolation and crossings.
+    xp = 0.0
+    on_table = True
+    bad = -1
+    for i in range(n):
+        p = parent[i]
+        if p == i - 1:
+            xp = x[i] - fac[i] * xp
+        elif p >= 0:
+            xp = x[i] - fac[i] * x[p]
+        else:
+            xp = x[i]
+        x[i] = xp
+        vn = xp * 2.0 - v[i] if crank else xp
+        if crossing:
+            now = vn >= thresholds[i]
+            if now and not above[i] and math.isnan(crossings[i]):
+                crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
+            above[i] = now
+        on_table &= vn >= TABLE_V_MIN and vn < TABLE_V_MAX
+        if bad < 0 and not math.isfinite(vn):
+            bad = i
+        v[i] = vn
+    return on_table, bad
 
 
 @_jit
-def _membrane(v, dt, advance, all_on_table, kind, ptr, nodes, in_place, use_table, q10, params, states, table,
-              inv_dv, factors, g, ge):
-    """Group by group: advance the HH gates at ``v`` (if ``advance``), then add every
-    mechanism's ``g`` and ``g e`` for the next step into ``g``, ``ge`` (which start at zero)."""
-    for grp in range(kind.size):
-        a, b = ptr[grp], ptr[grp + 1]
-        if kind[grp] == KIND_PASSIVE:
-            for j in range(a, b):
-                g[nodes[j]] += params[0, j]
-                ge[nodes[j]] += params[0, j] * params[1, j]
-            continue
-        on_table = use_table[grp]
-        if on_table and not all_on_table:  # as numpy: exact rates for the whole group
-            for j in range(a, b):
-                x = v[nodes[j]]
-                if not (x >= TABLE_V_MIN and x < TABLE_V_MAX):
-                    on_table = False
-                    break
-        for j in range(a, b):
-            i = nodes[j]
-            if advance and on_table:
-                x = (v[i] - TABLE_V_MIN) * inv_dv
-                k = int(x)
-                x -= k
-                for q in range(3):
-                    decay = table[grp, k, q] + table[grp, k, 6 + q] * x
-                    gain = table[grp, k, 3 + q] + table[grp, k, 9 + q] * x
-                    states[q, j] = states[q, j] * decay + gain
-            elif advance:
-                hh_factors(v[i], q10[grp], dt, factors)
-                for q in range(3):
-                    states[q, j] = states[q, j] * factors[q] + factors[3 + q]
-            m, h, n = states[0, j], states[1, j], states[2, j]
-            gna = m * m * m * h * params[0, j]
-            gk = n * n
-            gk = gk * gk * params[1, j]
-            gl = params[2, j]
-            # numpy adds in place over a slice, or sums into zeros then adds (index array).
-            if in_place[grp]:
-                g[i] = g[i] + gna + gk + gl
-                ge[i] = ge[i] + gna * params[3, j] + gk * params[4, j] + gl * params[5, j]
-            else:
-                g[i] += gna + gk + gl
-                ge[i] += gna * params[3, j] + gk * params[4, j] + gl * params[5, j]
-
-
-@_jit
-def _record(k, v, v_nodes, v_traces, rec_every, rec_start, rec_stop, rec_off, frames):
-    for c in range(v_nodes.size):
-        v_traces[k, c] = v[v_nodes[c]]
+def record_frames(k, v, rec_every, rec_start, rec_stop, rec_off, frames):
+    """Copy the voltage of whole cells into their frames at step ``k`` (where due)."""
     for r in range(rec_every.size):
         if k % rec_every[r] == 0:
             width = rec_stop[r] - rec_start[r]
@@ -131,142 +120,251 @@ def _record(k, v, v_nodes, v_traces, rec_every, rec_start, rec_stop, rec_off, fr
                 frames[base + j] = v[rec_start[r] + j]
 
 
-@_jit
-def _run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v,
-         kind, ptr, nodes, in_place, use_table, q10, params, states, table, inv_dv,
-         stim_nodes, stim_amp, v_nodes, v_traces, thresholds, crossings, above, t,
-         rec_every, rec_start, rec_stop, rec_off, frames):
+# -- generating the model's kernel --------------------------------------------------------------
+def _membrane_source(c, spec):
+    """Source of ``membrane_c`` and ``current_c`` for channel class number ``c``."""
+    P = {p: f"p_{p}" for p in spec.params}
+    S = {gate.name: f"s_{gate.name}" for gate in spec.gates}
+    names = {**P, **S}
+    load_p = [f"{P[p]} = params[{i}, j]" for i, p in enumerate(spec.params)]
+    load_s = [f"{S[gate.name]} = states[{i}, j]" for i, gate in enumerate(spec.gates)]
+    conds = [f"c{r} = _c{c}_current{r}({', '.join(names[a] for a in cur.args)})"
+             for r, (_, cur) in enumerate(spec.currents)]
+    lines = [
+        "@numba.njit(cache=True)",
+        f"def membrane_{c}(v, dt, advance, all_on_table, ptr, nodes, q, use_table, params, states, table, "
+        "inv_dv, g, ge):",
+        "    for grp in range(ptr.size - 1):",
+        "        a, b = ptr[grp], ptr[grp + 1]",
+        "        on_table = use_table[grp]",
+        "        if advance and on_table and not all_on_table:",
+        "            for j in range(a, b):",
+        "                x = v[nodes[j]]",
+        "                if not (x >= V_MIN and x < V_MAX):",
+        "                    on_table = False",
+        "                    break",
+        "        for j in range(a, b):",
+        "            i = nodes[j]",
+        "            x = v[i]",
+        *("            " + s for s in load_p),
+    ]
+    if spec.gates:
+        lines += ["            if advance and on_table:",
+                  "                u = (x - V_MIN) * inv_dv",
+                  "                k = int(u)",
+                  "                u -= k"]
+        for i in range(len(spec.gates)):
+            lines.append(f"                states[{i}, j] = states[{i}, j] * (table[grp, k, {4 * i}] + "
+                         f"table[grp, k, {4 * i + 1}] * u) + (table[grp, k, {4 * i + 2}] + "
+                         f"table[grp, k, {4 * i + 3}] * u)")
+        lines.append("            elif advance:")
+        for i, gate in enumerate(spec.gates):
+            args = ", ".join(["x", *(P[a] for a in gate.args[1:])])
+            lines.append(f"                r0, r1 = _c{c}_gate{i}({args})")
+            if gate.form == "alpha_beta":
+                lines += [f"                rate = -dt * q[grp, {i}] * (r0 + r1)",
+                          f"                states[{i}, j] = states[{i}, j] * math.exp(rate) - "
+                          "r0 / (r0 + r1) * math.expm1(rate)"]
+            else:
+                lines += [f"                rate = -dt * q[grp, {i}] / r1",
+                          f"                states[{i}, j] = states[{i}, j] * math.exp(rate) - r0 * math.expm1(rate)"]
+        lines += ["            " + s for s in load_s]
+    lines += ["            " + s for s in conds]
+    if spec.currents:
+        lines += [f"            g[i] += {' + '.join(f'c{r}' for r in range(len(spec.currents)))}",
+                  f"            ge[i] += {' + '.join(f'c{r} * {P[cur.e]}' for r, (_, cur) in enumerate(spec.currents))}"]
+    lines += ["", "", "@numba.njit(cache=True)",
+              f"def current_{c}(r, j, x, params, states):",
+              *("    " + s for s in load_p), *("    " + s for s in load_s)]
+    for r, (_, cur) in enumerate(spec.currents):
+        lines += [f"    if r == {r}:", f"        {conds[r]}", f"        return c{r} * (x - {P[cur.e]})"]
+    lines.append("    return 0.0")
+    return "\n".join(lines)
+
+
+#: Arguments of the run loop for each channel class ``c``.
+_GROUP_ARGS = ("ptr", "nodes", "q", "use_table", "params", "states", "table")
+
+
+def source(specs):
+    """Source of the kernel module for channel classes with these :class:`Spec` s, in order."""
+    group_args = ", ".join(f"{a}_{c}" for c in range(len(specs)) for a in _GROUP_ARGS)
+    membrane = "\n".join(f"    membrane_{c}(v, dt, advance, on_table, {', '.join(f'{a}_{c}' for a in _GROUP_ARGS)}, "
+                         "inv_dv, g, ge)" for c in range(len(specs))) or "    pass"
+    reads = "\n".join(
+        f"        elif probe_cls[p] == {c}:\n"
+        f"            if probe_kind[p] == PROBE_GATE:\n"
+        f"                traces[k, p] = states_{c}[probe_row[p], probe_col[p]]\n"
+        f"            else:\n"
+        f"                traces[k, p] = current_{c}(probe_row[p], probe_col[p], v[probe_node[p]], params_{c}, "
+        f"states_{c})" for c in range(len(specs)))
+    head = f'''"""Generated by hhcable.kernels for channels {', '.join(s.name for s in specs) or 'none'}: do not edit."""
+import math
+
+import numba
+import numpy as np
+
+from hhcable.kernels import PROBE_GATE, PROBE_V, record_frames, solve_step
+
+V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
+
+
+@numba.njit(cache=True)
+def membrane(v, dt, advance, on_table, inv_dv, g, ge, {group_args}):
+{membrane}
+
+
+@numba.njit(cache=True)
+def record(k, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args}):
+    for p in range(probe_kind.size):
+        if probe_kind[p] == PROBE_V:
+            traces[k, p] = v[probe_node[p]]
+{reads}
+
+
+@numba.njit(cache=True)
+def run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
+        crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls, probe_row,
+        probe_col, probe_node, traces, inv_dv, {group_args}):
     n = v.size
-    g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance × reversal
-    d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, and children not next to it
+    g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
+    d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
     fac, x = np.empty(n), np.empty(n)
-    factors = np.empty(6)
     crossing = False
     for i in range(n):
         crossing |= not math.isnan(thresholds[i])
-    _membrane(v, dt, False, False, kind, ptr, nodes, in_place, use_table, q10, params, states, table, inv_dv,
-              factors, g, ge)
+    membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+    record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+    record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
     for k in range(n_steps):
-        for s in range(stim_nodes.size):
-            r_acc[stim_nodes[s]] += stim_amp[k, s]
-        # Hines elimination from the leaves (every parent precedes its children), with the
-        # system assembled on the way: (C/dt + g + L) v' = C/dt v + g e + I.  A node's first
-        # child is the node after it; its elimination is carried in registers (cd, cr).
-        cd, cr = 0.0, 0.0
-        for i in range(n - 1, -1, -1):
-            d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - cd
-            rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
-            g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
-            r = 1.0 / d
-            f = off[i] * r
-            fac[i] = f
-            x[i] = rr * r
-            p = parent[i]
-            cd, cr = 0.0, 0.0
-            if p == i - 1:
-                cd, cr = f * off[i], f * rr
-            elif p >= 0:
-                d_acc[p] -= f * off[i]
-                r_acc[p] -= f * rr
-        # Substitution from the roots, then Crank-Nicolson's extrapolation and crossings.
-        xp = 0.0
-        on_table = True
-        for i in range(n):
-            p = parent[i]
-            if p == i - 1:
-                xp = x[i] - fac[i] * xp
-            elif p >= 0:
-                xp = x[i] - fac[i] * x[p]
-            else:
-                xp = x[i]
-            x[i] = xp
-            vn = xp * 2.0 - v[i] if crank else xp
-            if crossing:
-                now = vn >= thresholds[i]
-                if now and not above[i] and math.isnan(crossings[i]):
-                    crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
-                above[i] = now
-            on_table &= vn >= TABLE_V_MIN and vn < TABLE_V_MAX
-            v[i] = vn
-        _membrane(v, dt, True, on_table, kind, ptr, nodes, in_place, use_table, q10, params, states, table,
-                  inv_dv, factors, g, ge)
-        _record(k + 1, v, v_nodes, v_traces, rec_every, rec_start, rec_stop, rec_off, frames)
+        on_table, bad = solve_step(k, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
+                                   r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t, crossing)
+        if bad >= 0:
+            return k, bad
+        membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
+        record(k + 1, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(k + 1, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return -1, -1
+'''
+    body = "\n\n\n".join(_membrane_source(c, spec) for c, spec in enumerate(specs))
+    return head + ("\n\n" + body + "\n" if body else "")
 
 
-def unsupported(groups, probes):
-    """Why the kernel cannot run this model (a message), or None if it can.
+# -- fingerprints: what the cached machine code depends on ------------------------------------
+def _fingerprint(obj, digest, seen):
+    """Feed into ``digest`` everything that determines what compiling ``obj`` gives."""
+    if isinstance(obj, types.FunctionType):
+        if id(obj) in seen:
+            digest.update(b"<seen>")
+            return
+        seen.add(id(obj))
+        _fingerprint(obj.__code__, digest, seen)
+        for name in obj.__code__.co_names:
+            if name in obj.__globals__:
+                digest.update(name.encode())
+                _fingerprint(obj.__globals__[name], digest, seen)
+        for cell in obj.__closure__ or ():
+            _fingerprint(cell.cell_contents, digest, seen)
+    elif isinstance(obj, types.CodeType):
+        digest.update(obj.co_code)
+        digest.update(repr(obj.co_names).encode())
+        for const in obj.co_consts:
+            _fingerprint(const, digest, seen)
+    elif isinstance(obj, types.ModuleType):
+        digest.update(f"module {obj.__name__} {getattr(obj, '__version__', '')}".encode())
+    elif isinstance(obj, np.ndarray):
+        digest.update(obj.tobytes())
+    else:
+        digest.update(f"{type(obj).__name__}:{obj!r}".encode())
 
-    ``groups`` are the batch's mechanism groups, ``probes`` its probes.
+
+def _functions(spec):
+    """The channel's functions the kernel calls, by their name in the generated module."""
+    return ([(f"gate{i}", gate.name, gate.func) for i, gate in enumerate(spec.gates)]
+            + [(f"current{r}", name, cur.g) for r, (name, cur) in enumerate(spec.currents)])
+
+
+def _jit_tree(func, done):
+    """``func`` compiled by numba, with the plain Python functions it calls compiled too."""
+    if func in done:
+        return done[func]
+    names = dict(func.__globals__)
+    for name in func.__code__.co_names:
+        if isinstance(names.get(name), types.FunctionType):
+            names[name] = _jit_tree(names[name], done)
+    clone = types.FunctionType(func.__code__, names, func.__name__, func.__defaults__, func.__closure__)
+    done[func] = numba.njit(clone)
+    return done[func]
+
+
+def cache_dir():
+    """Folder of the generated kernels: ``$HHCABLE_CACHE_DIR``, else the user's cache folder."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hhcable" / "kernels"
+
+
+_MODULES = {}
+
+
+def module_for(classes):
+    """The compiled kernel module for these channel classes (in this order), made once.
+
+    Raises
+    ------
+    InputError
+        Naming the channel and the function numba cannot compile.
     """
-    for grp in groups:
-        if type(grp.mechanism) not in (HH, Passive):
-            return f"mechanism {type(grp.mechanism).__name__} ({grp.mechanism.name!r}) is not compiled"
-    for p in probes:
-        if p.var != "v":
-            return f"probe {p.name!r} records {p.var!r}; the kernel records voltages only"
-    return None
+    specs = [cls.spec() for cls in classes]
+    text = source(specs)
+    digest = hashlib.sha256(text.encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(numba.__version__.encode())
+    seen = set()
+    for spec in specs:
+        for name, _, func in _functions(spec):
+            digest.update(name.encode())
+            _fingerprint(func, digest, seen)
+    key = digest.hexdigest()[:24]
+    if key in _MODULES:
+        return _MODULES[key]
+    done, compiled = {}, {}
+    for c, (cls, spec) in enumerate(zip(classes, specs)):
+        for name, label, func in _functions(spec):
+            jitted = _jit_tree(func, done)
+            try:
+                jitted.compile((numba.float64,) * func.__code__.co_argcount)
+            except Exception as err:  # numba's errors are long: keep the first line
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise InputError(f"numba cannot compile {func.__name__!r}: {first}; write it with numpy "
+                                 "functions of scalars (np.exp, np.where), or use backend='numpy'",
+                                 key=f"{cls.name}.{label}") from None
+            compiled[f"_c{c}_{name}"] = jitted
+    path = _write_source(key, text)
+    spec = importlib.util.spec_from_file_location(f"hhcable_kernel_{key}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    for name, jitted in compiled.items():
+        setattr(module, name, jitted)
+    _MODULES[key] = module
+    return module
 
 
-def _group_arrays(groups, n_table):
-    """Flatten the groups into the kernel's arrays (the same states and tables, copied)."""
-    sizes = [_n_nodes(grp) for grp in groups]
-    ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    total = int(ptr[-1])
-    nodes = np.empty(total, np.int64)
-    params = np.zeros((N_PARAMS, total))
-    states = np.zeros((3, total))
-    table = np.zeros((len(groups), n_table, 12))
-    kind = np.empty(len(groups), np.int64)
-    in_place = np.empty(len(groups), np.bool_)
-    use_table = np.zeros(len(groups), np.bool_)
-    q10 = np.ones(len(groups))
-    for k, grp in enumerate(groups):
-        a, b = ptr[k], ptr[k + 1]
-        idx = grp.index
-        nodes[a:b] = np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx
-        in_place[k] = isinstance(idx, slice)
-        mech = grp.mechanism
-        names = ("gnabar", "gkbar", "gl", "ena", "ek", "el") if type(mech) is HH else ("g", "e")
-        for row, name in enumerate(names):
-            params[row, a:b] = mech.params[name]
-        if type(mech) is HH:
-            kind[k] = KIND_HH
-            states[:, a:b] = grp.states
-            q10[k] = mech._q10
-            if mech.use_table:
-                use_table[k] = True
-                tab = mech._table[1]
-                table[k, :, :6] = tab.value.T
-                table[k, :, 6:] = tab.slope.T
-        else:
-            kind[k] = KIND_PASSIVE
-    return kind, ptr, nodes, in_place, use_table, q10, params, states, table
-
-
-def _n_nodes(grp):
-    idx = grp.index
-    return idx.stop - idx.start if isinstance(idx, slice) else len(idx)
-
-
-def run(n_steps, dt, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes, stim_amp, v_nodes, v_traces,
-        thresholds, crossings, above, t, recording, frames):
-    """Step the prepared batch ``n_steps`` times in one compiled call; the stepping wall time (s).
-
-    The arguments are the numpy loop's own set-up (:meth:`hhcable.batch.Batch.run`): ``v``
-    (mV), ``v_traces``, ``crossings`` (ms), ``above`` and the flat ``frames`` buffer are
-    written in place; ``recording`` lists ``(offset in frames, every, first node, end node)``.
-    """
-    tables = [grp.mechanism._table[1] for grp in groups if type(grp.mechanism) is HH and grp.mechanism.use_table]
-    n_table = tables[0].value.shape[1] if tables else 1
-    inv_dv = tables[0].inv_dv if tables else 1.0
-    rec = np.array(recording, dtype=np.int64).reshape(-1, 4)
-    args = (float(dt), bool(crank), solver.parent.astype(np.int64), -solver.g_axial, solver.axial_diag,
-            np.ascontiguousarray(c_over_dt, dtype=float), np.ascontiguousarray(g_scale, dtype=float), v,
-            *_group_arrays(groups, n_table), float(inv_dv),
-            stim_nodes.astype(np.int64), np.ascontiguousarray(stim_amp), v_nodes.astype(np.int64), v_traces,
-            thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(), rec[:, 3].copy(),
-            rec[:, 0].copy(), frames)
-    _run(0, *args)  # compiles, or loads the cached machine code, outside the timing
-    start = time.perf_counter()
-    _run(n_steps, *args)
-    return time.perf_counter() - start
+def _write_source(key, text):
+    """Write the generated module under its fingerprint (atomically); its path."""
+    for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"hhcable-kernels-{os.getuid()}"):
+        path = folder / f"k_{key}.py"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text() != text:
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".k_{key}.", suffix=".tmp")
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(text)
+                os.replace(tmp, path)
+            return path
+        except OSError:
+            continue
+    raise InputError("no writable folder for the compiled kernel; set HHCABLE_CACHE_DIR or use backend='numpy'",
+                     key="backend")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .analysis import conduction_velocity, spike_times
 from .cell import Cell, as_location
-from .channels import MECHANISMS
+from .channels import CHANNELS
 from .errors import HHCableError, InputError
 from .morphology import Morphology
 
@@ -257,11 +257,11 @@ def _cell(top, morph):
             raise bio.error(f"mechanisms[{i}]", f"must be a table, got {entry!r}")
         m = _Reader(entry, f"biophysics.mechanisms[{i}].", bio.source)
         name = m.string("name")
-        if name not in MECHANISMS:
-            raise m.error("name", f"unknown mechanism {name!r}; known: {sorted(MECHANISMS)}")
+        if name not in CHANNELS:
+            raise m.error("name", f"unknown mechanism {name!r}; known: {sorted(CHANNELS)}")
         where = entry.get("where", "all")
         params = {k: v for k, v in entry.items() if k not in ("name", "where")}
-        mech = _wrap(m, "", lambda: MECHANISMS[name](**params))
+        mech = _wrap(m, "", lambda: CHANNELS[name](**params))
         _wrap(m, "where", lambda: cell.insert(mech, where=where))
     return cell
 

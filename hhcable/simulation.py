@@ -1,6 +1,6 @@
 """Simulations: a cell with stimuli, probes and recordings, and what a run returns.
 
-The time loop itself is in :mod:`hhcable.batch`, which steps one or many simulations as a
+The time loop itself is in :mod:`hhcable.engine`, which steps one or many simulations as a
 single system.
 """
 
@@ -9,22 +9,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cell import Cell
+from .engine import BACKENDS, Engine, check_backend
 from .errors import InputError
 from .solver import TreeSolver
 from .stimulus import IClamp, PulseTrain, Waveform
 
 METHODS = ("backward_euler", "crank_nicolson")
-#: Who steps a run: the compiled kernel where it can ("auto"), numpy only, or the kernel only.
-BACKENDS = ("auto", "numpy", "numba")
-#: Default ceiling (bytes) on whole-cell recordings; raise it with ``record_space(max_bytes=...)``.
+#: Default ceiling (bytes) on what a run records (probes, stimulus samples, crossings, whole
+#: cells); raise it with ``record_space(max_bytes=...)``.
 DEFAULT_MAX_RECORD_BYTES = 2 * 1024**3
 
-
-def check_backend(backend):
-    """``backend`` if it is one of :data:`BACKENDS`, else InputError."""
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r}; use one of {BACKENDS}", key="backend")
-    return backend
+__all__ = ["Simulation", "Result", "BACKENDS", "METHODS"]
 
 
 @dataclass
@@ -97,8 +92,9 @@ class Simulation:
     v_init : float, mV
         Initial voltage everywhere; gates start at their steady state there.
     backend : {"auto", "numpy", "numba"}
-        Who steps the run (see :class:`~hhcable.batch.Batch`; default ``"auto"``: the
-        compiled kernel if numba is installed and the model is one it compiles).
+        Who steps the run: ``"auto"`` (default) the compiled kernel, generated from the
+        channels, where numba is installed, else numpy; ``"numpy"`` the reference loop;
+        ``"numba"`` the kernel or an InputError.  ``Result.info["backend"]`` says which ran.
 
     Examples
     --------
@@ -166,7 +162,8 @@ class Simulation:
             raise InputError(f"probe name {name!r} is used twice", key="probe.name")
         if var != "v":
             mech, _, state = var.partition(".")
-            known = [f"{m.name}.{x}" for m, _ in self.cell.mechanisms for x in (*m.states, *m.current_names)]
+            known = [f"{m.name}.{x}" for m, _ in self.cell.mechanisms
+                     for x in (*m.spec().gate_names, *m.spec().current_names)]
             if var not in known:
                 raise InputError(f"unknown variable {var!r}; use 'v' or one of {sorted(set(known))}",
                                  key="probe.var")
@@ -181,8 +178,8 @@ class Simulation:
     def record_space(self, every=1, max_bytes=None):
         """Record the voltage of every node every ``every`` steps.
 
-        The memory this takes is checked when the run starts and the run is refused if it
-        exceeds ``max_bytes`` (default 2 GiB).
+        The memory everything the run records takes is checked when the run starts, before
+        anything is allocated, and the run is refused if it exceeds ``max_bytes`` (default 2 GiB).
         """
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise InputError(f"must be a positive integer number of steps, got {every!r}", key="every")
@@ -191,15 +188,20 @@ class Simulation:
             self.max_record_bytes = float(max_bytes)
 
     def record_bytes(self, n_steps):
-        """Memory (bytes) the whole-cell recording of a run of ``n_steps`` steps needs (0 if off)."""
-        if not self.space_every:
-            return 0
-        n_frames = n_steps // self.space_every + 1
-        return n_frames * self.cell.compartments.n_nodes * np.dtype(float).itemsize
+        """Memory (bytes) what a run of ``n_steps`` steps records for this simulation needs.
+
+        Probe traces, stimulus samples (one per step and stimulated place), crossings, and
+        whole-cell frames if recorded.
+        """
+        item = np.dtype(float).itemsize
+        n_nodes = self.cell.compartments.n_nodes
+        total = (n_steps + 1) * len(self.probes) * item + n_steps * len({node for node, _ in self.stimuli}) * item
+        total += 2 * n_nodes * item if self.threshold is not None else 0
+        if self.space_every:
+            total += (n_steps // self.space_every + 1) * n_nodes * item
+        return total
 
     # -- running --------------------------------------------------------------------------
     def run(self, tstop):
-        """Run from 0 to ``tstop`` (ms) and return a :class:`Result` (a :class:`~hhcable.batch.Batch` of one)."""
-        from .batch import Batch  # batch.py builds on this module
-
-        return Batch([self], backend=self.backend).run(tstop)[0]
+        """Run from 0 to ``tstop`` (ms) and return a :class:`Result`."""
+        return Engine([self], backend=self.backend).run(tstop)[0]

@@ -1,7 +1,8 @@
-"""The compiled kernel (numba) against the numpy loop and against scipy.sparse.
+"""The compiled kernel (numba, generated from the channel descriptions) against the numpy
+loop and against scipy.sparse.
 
-Compilation is cached on disk (``cache=True``); on a fresh machine the first test pays it
-(a few seconds).  The models are small: equality of two implementations of the same
+Compilation is cached on disk; on a fresh machine the first test of each set of channels
+pays it (a few seconds).  The models are small: equality of two implementations of the same
 arithmetic does not need fine grids.
 """
 
@@ -15,7 +16,8 @@ pytest.importorskip("numba")
 
 import hhcable as hc  # noqa: E402
 from hhcable import kernels  # noqa: E402
-from hhcable.channels import hh  # noqa: E402
+from hhcable.channels import CHANNELS  # noqa: E402
+from hhcable.channels.base import TABLE_V_MAX  # noqa: E402
 from hhcable.channels.hh1952 import HH1952  # noqa: E402
 from hhcable.solver import TreeSolver  # noqa: E402
 from test_solver import random_forest  # noqa: E402
@@ -32,19 +34,18 @@ RUN_ATOL_MS = 1e-9
 
 
 def kernel_solve(parent, g_axial, d, b):
-    """One backward-Euler step of the kernel with no mechanisms: solves (diag(d) + L) x = b.
+    """One backward-Euler step of the kernel with no channels: solves (diag(d) + L) x = b.
 
     With C/dt = d and v = b / d the step's right-hand side is b (to one rounding).
     """
     solver = TreeSolver(parent, g_axial)
     n = len(parent)
-    none, empty = np.empty(0, np.int64), np.empty(0)
     v = b / d
-    kernels._run(1, 1.0, False, solver.parent.astype(np.int64), -solver.g_axial, solver.axial_diag, d,
-                 np.zeros(n), v, none, np.zeros(1, np.int64), none, np.zeros(0, bool), np.zeros(0, bool),
-                 empty, np.zeros((6, 0)), np.zeros((3, 0)), np.zeros((0, 1, 12)), 1.0, none, np.zeros((1, 0)),
-                 none, np.zeros((2, 0)), np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool),
-                 np.zeros(2), none, none, none, none, empty)
+    work = [np.zeros(n) for _ in range(6)]  # g, ge, d_acc, r_acc, fac, x
+    nan = np.full(n, np.nan)
+    kernels.solve_step(0, 1.0, False, solver.parent.astype(np.int64), -solver.g_axial, solver.axial_diag, d,
+                       np.zeros(n), v, *work, np.empty(0, np.int64), np.zeros((1, 0)), nan, nan.copy(),
+                       np.zeros(n, bool), np.zeros(2), False)
     return v, solver.solve_reference(d, b)
 
 
@@ -66,17 +67,23 @@ def test_solve_equals_scipy_on_stars_and_chains():
         np.testing.assert_allclose(x, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
 
 
-def test_scalar_rates_equal_numpy_rates():
-    # The HH formula written twice (numpy arrays, numba scalars): equal to round-off, across
-    # the table's range, at the removable singularities (-40, -55 mV) and beyond the table.
-    v = np.r_[np.linspace(-250.0, 250.0, 20001), -40.0, -55.0, -40.0 + 1e-9, -55.0 - 1e-7]
-    for celsius, dt in ((6.3, 0.025), (18.5, 0.0025), (37.0, 0.1)):
-        q10 = hh.q10_factor(celsius)
-        want = hh.update_factors(v, q10, dt).reshape(6, -1)
-        got = np.empty((len(v), 6))
-        for k, x in enumerate(v):
-            kernels.hh_factors(x, q10, dt, got[k])
-        np.testing.assert_allclose(got.T, want, rtol=1e-14, atol=1e-14)
+@pytest.mark.parametrize("name", sorted(CHANNELS))
+def test_compiled_gates_and_conductances_equal_numpy(name):
+    # Each built-in channel's own functions, compiled for scalars and run on numpy arrays:
+    # equal to round-off across the table's range, at HH's removable singularities (-40,
+    # -55 mV) and beyond the table.
+    v = np.r_[np.linspace(-250.0, 250.0, 5001), -40.0, -55.0, -40.0 + 1e-9, -55.0 - 1e-7]
+    spec = CHANNELS[name].spec()
+    for gate in spec.gates:
+        jitted = kernels._jit_tree(gate.func, {})
+        want = np.array(gate.func(v))
+        got = np.array([jitted(x) for x in v]).T
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-300)
+    rng = np.random.default_rng(3)
+    for _, cur in spec.currents:
+        args = rng.uniform(0.0, 1.0, (len(cur.args), 50))
+        jitted = kernels._jit_tree(cur.g, {})
+        np.testing.assert_allclose([jitted(*a) for a in args.T], cur.g(*args), rtol=1e-14)
 
 
 def squid(method="backward_euler", use_table=True, backend="numba", amp=3e4):
@@ -116,7 +123,7 @@ def test_voltage_off_the_table_falls_back_to_exact_rates_as_numpy():
     a = squid(backend="numpy", amp=1e7).run(1.0)
     b = squid(amp=1e7).run(1.0)
     peak = a.space_v.max(axis=1)
-    assert (peak > hh.TABLE_V_MAX).any() and (peak < hh.TABLE_V_MAX).any()  # both branches taken
+    assert (peak > TABLE_V_MAX).any() and (peak < TABLE_V_MAX).any()  # both branches taken
     assert_same_run(a, b)
 
 
@@ -169,19 +176,26 @@ def test_batch_of_different_cells_equals_numpy():
         assert_same_run(x, y)
 
 
-def test_unsupported_models_fall_back_or_are_refused():
-    sim = squid(backend="auto")
-    sim.probe("m", at=0.5, var="hh.m")
-    assert sim.run(0.1).info["backend"] == "numpy"
-    sim.backend = "numba"
-    with pytest.raises(hc.InputError, match="records 'hh.m'"):
-        sim.run(0.1)
-    cell = hc.Cell(hc.Morphology.cable(100.0, 2.0), max_segment=10.0)
-    cell.insert(HH1952())
-    assert hc.Simulation(cell, backend="auto").run(0.1).info["backend"] == "numpy"
-    with pytest.raises(hc.InputError, match="HH1952"):
-        hc.Simulation(cell, backend="numba").run(0.1)
-    assert squid(backend="auto").run(0.1).info["backend"] == "numba"
+def test_gate_and_current_probes_and_hh1952_run_compiled_equal_to_numpy():
+    # What the old hand-written kernel could not run: gate and current probes, and a channel
+    # other than HH and pas.
+    def sims(backend):
+        sim = squid(backend=backend)
+        sim.probe("m", at=0.5, var="hh.m")
+        sim.probe("ina", at=0.5, var="hh.ina")
+        cell = hc.Cell(hc.Morphology.cable(500.0, 2.0), max_segment=10.0)
+        cell.insert(HH1952())
+        old = hc.Simulation(cell, dt=0.01, v_init=0.0, backend=backend)
+        old.iclamp(at=0.0, delay=0.2, dur=0.5, amp=0.5)
+        old.probe("far", at=1.0)
+        old.probe("n", at=0.9, var="hh1952.n")
+        return [sim, old]
+
+    a = hc.Batch(sims("numpy"), backend="numpy").run(3.0)
+    b = hc.Batch(sims("numba"), backend="numba").run(3.0)
+    assert a[0]["ina"].min() < -1.0 and a[1]["far"].max() > 80.0  # mA/cm², mV: both spiked
+    for x, y in zip(a, b):
+        assert_same_run(x, y)
 
 
 def test_without_numba_auto_uses_numpy_and_numba_is_refused(monkeypatch):

@@ -43,7 +43,7 @@ def test_pulse_train_and_waveform_currents():
     (lambda: hc.PulseTrain(delay=0.0, dur=1.0, amp=1.0, interval=2.0, number=0), "number"),
     (lambda: hc.Waveform(t=[0.0, 0.0], amp=[1.0, 1.0]), "t_ms"),
     (lambda: hc.HH(gnabar=-0.1), "hh.gnabar"),
-    (lambda: hc.HH(gna=0.1), "hh"),
+    (lambda: hc.HH(gna=0.1), "hh.gna"),
 ])
 def test_bad_stimulus_or_mechanism_parameters(make, key):
     with pytest.raises(hc.InputError) as err:

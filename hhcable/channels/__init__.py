@@ -1,11 +1,13 @@
-"""Membrane mechanisms: one file per family, all implementing :class:`Mechanism`."""
+"""Membrane channels, each a :class:`Channel` description (one file per family)."""
 
-from .base import Mechanism
+from .base import Channel, Param, alpha_beta, inf_tau, ohmic, vtrap
+from .connor_stevens import KACS, KdrCS, NaCS
 from .hh import HH
 from .hh1952 import HH1952
 from .passive import Passive
 
-#: Mechanisms by the name used in model files.
-MECHANISMS = {cls.name: cls for cls in (HH, HH1952, Passive)}
+#: The built-in channels by the name used in model files and probes.
+CHANNELS = {cls.name: cls for cls in (HH, HH1952, Passive, NaCS, KdrCS, KACS)}
 
-__all__ = ["Mechanism", "HH", "HH1952", "Passive", "MECHANISMS"]
+__all__ = ["Channel", "Param", "alpha_beta", "inf_tau", "ohmic", "vtrap",
+           "HH", "HH1952", "Passive", "NaCS", "KdrCS", "KACS", "CHANNELS"]

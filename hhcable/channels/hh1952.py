@@ -3,14 +3,16 @@
 Hodgkin and Huxley measured voltage as the displacement from rest with depolarisation
 positive (the sign used in modern textbooks' retellings of the 1952 paper), so rest is 0 mV,
 E_Na = 115, E_K = -12 and E_L = 10.6 mV.  Those are the modern rates moved by the 65 mV
-resting potential: this mechanism evaluates :class:`~hhcable.channels.hh.HH`'s rate
-functions at ``v + MODERN_REST``, so both give the same spikes shifted by 65 mV.
+resting potential: this channel's gates are :class:`~hhcable.channels.hh.HH`'s evaluated at
+``v + MODERN_REST``, so both give the same spikes shifted by 65 mV.
 """
 
+from .base import Param, alpha_beta
 from .hh import HH
 
 #: Resting potential (mV) of the modern convention, where the 1952 convention's 0 mV lies.
 MODERN_REST = -65.0
+_m, _h, _n = HH.m.func, HH.h.func, HH.n.func
 
 
 class HH1952(HH):
@@ -25,13 +27,18 @@ class HH1952(HH):
     """
 
     name = "hh1952"
-    defaults = {**HH.defaults, "ena": 115.0, "ek": -12.0, "el": 10.6}
+    parameters = {**HH.parameters, "ena": Param(115.0, "mV", "sodium reversal potential, from rest"),
+                  "ek": Param(-12.0, "mV", "potassium reversal potential, from rest"),
+                  "el": Param(10.6, "mV", "leak reversal potential, from rest")}
 
-    def inf_tau(self, v):
-        return super().inf_tau(v + MODERN_REST)
+    @alpha_beta
+    def m(v):
+        return _m(v + MODERN_REST)
 
-    def steady_state(self, v):
-        return super().steady_state(v + MODERN_REST)
+    @alpha_beta
+    def h(v):
+        return _h(v + MODERN_REST)
 
-    def advance(self, states, v, dt):
-        super().advance(states, v + MODERN_REST, dt)
+    @alpha_beta
+    def n(v):
+        return _n(v + MODERN_REST)

@@ -1,9 +1,9 @@
 """A passive leak: NEURON's ``pas``."""
 
-from .base import Mechanism
+from .base import Channel, Param, ohmic
 
 
-class Passive(Mechanism):
+class Passive(Channel):
     """Passive membrane leak, ``i = g (v - e)``.
 
     Parameters
@@ -15,13 +15,8 @@ class Passive(Mechanism):
     """
 
     name = "pas"
-    current_names = ("i_pas",)
-    defaults = {"g": 0.001, "e": -70.0}
-    nonnegative = ("g",)
-
-    def conductance(self, states, v, g, ge):
-        g += self.g
-        ge += self.g * self.e
-
-    def currents(self, states, v):
-        return {"i_pas": self.g * (v - self.e)}
+    parameters = {
+        "g": Param(0.001, "S/cm²", "leak conductance", min=0.0),
+        "e": Param(-70.0, "mV", "leak reversal potential"),
+    }
+    currents = {"i_pas": ohmic("e", lambda g: g)}
