@@ -193,7 +193,7 @@ def test_gate_and_current_probes_and_hh1952_run_compiled_equal_to_numpy():
 
     a = hc.Batch(sims("numpy"), backend="numpy").run(3.0)
     b = hc.Batch(sims("numba"), backend="numba").run(3.0)
-    assert a[0]["ina"].min() < -1.0 and a[1]["far"].max() > 80.0  # mA/cm², mV: both spiked
+    assert a[0]["ina"].min() < -0.5 and a[1]["far"].max() > 80.0  # mA/cm², mV: both spiked
     for x, y in zip(a, b):
         assert_same_run(x, y)
 
