@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .channels.base import TABLE_V_MAX, TABLE_V_MIN
+from .channels.base import _VTRAP_SERIES, TABLE_V_MAX, TABLE_V_MIN, vtrap
 from .errors import InputError
 
 try:
@@ -284,14 +284,30 @@ def _functions(spec):
             + [(f"current{r}", name, cur.g) for r, (name, cur) in enumerate(spec.currents)])
 
 
+def _vtrap_scalar(x, y):
+    """:func:`hhcable.channels.vtrap` for one number (numba makes arrays of np.where on scalars)."""
+    u = x / y
+    if abs(u) < _VTRAP_SERIES:
+        return y * (1.0 - u / 2)
+    return y * (u / math.expm1(u))
+
+
+#: Array helpers of the channel library -> their scalar form, compiled in their place.
+SCALAR_FORMS = {vtrap: _vtrap_scalar}
+
+
 def _jit_tree(func, done):
     """``func`` compiled by numba, with the plain Python functions it calls compiled too."""
     if func in done:
         return done[func]
     names = dict(func.__globals__)
+    # numba's on-disk cache re-imports the module named here when it loads the kernel in
+    # another process; a user's file may be loaded under any name, or none, so the compiled
+    # copy names this module (what it compiles is fingerprinted, so nothing is lost).
+    names["__name__"] = __name__
     for name in func.__code__.co_names:
         if isinstance(names.get(name), types.FunctionType):
-            names[name] = _jit_tree(names[name], done)
+            names[name] = _jit_tree(SCALAR_FORMS.get(names[name], names[name]), done)
     clone = types.FunctionType(func.__code__, names, func.__name__, func.__defaults__, func.__closure__)
     done[func] = numba.njit(clone)
     return done[func]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .analysis import conduction_velocity, spike_times
 from .cell import Cell, as_location
-from .channels import CHANNELS
+from .channels import CHANNELS, load_channel_file
 from .errors import HHCableError, InputError
 from .morphology import Morphology
 
@@ -22,7 +22,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 SECTIONS = {
     "morphology": {"cable", "swc", "scale", "soma"},
     "discretization": {"max_segment_um", "d_lambda"},
-    "biophysics": {"cm_uF_cm2", "Ra_ohm_cm", "celsius", "mechanisms"},
+    "biophysics": {"cm_uF_cm2", "Ra_ohm_cm", "celsius", "mechanisms", "mechanism_files"},
     "stimulus": {"kind", "at", "delay_ms", "dur_ms", "amp_nA", "interval_ms", "number", "t_ms"},
     "probe": {"name", "at", "var"},
     "simulation": {"dt_ms", "tstop_ms", "v_init_mV", "method"},
@@ -249,6 +249,15 @@ def _cell(top, morph):
         max_segment=max_segment,
         d_lambda=d_lambda,
     ))
+    known = dict(CHANNELS)
+    files = bio.table.get("mechanism_files", [])
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise bio.error("mechanism_files", "must be an array of file names like [\"my_channels.py\"]")
+    for i, name in enumerate(files):
+        for cname, cls in load_channel_file(Path(bio.source).parent / name).items():
+            if cname in known:
+                raise bio.error(f"mechanism_files[{i}]", f"channel {cname!r} is defined twice")
+            known[cname] = cls
     mechanisms = bio.table.get("mechanisms", [])
     if not isinstance(mechanisms, list):
         raise bio.error("mechanisms", "must be an array of tables like [{ name = \"hh\", where = \"all\" }]")
@@ -257,11 +266,12 @@ def _cell(top, morph):
             raise bio.error(f"mechanisms[{i}]", f"must be a table, got {entry!r}")
         m = _Reader(entry, f"biophysics.mechanisms[{i}].", bio.source)
         name = m.string("name")
-        if name not in CHANNELS:
-            raise m.error("name", f"unknown mechanism {name!r}; known: {sorted(CHANNELS)}")
+        if name not in known:
+            raise m.error("name", f"unknown mechanism {name!r}; known: {sorted(known)} (a channel of your own: "
+                                  "list its file in biophysics.mechanism_files)")
         where = entry.get("where", "all")
         params = {k: v for k, v in entry.items() if k not in ("name", "where")}
-        mech = _wrap(m, "", lambda: CHANNELS[name](**params))
+        mech = _wrap(m, "", lambda: known[name](**params))
         _wrap(m, "where", lambda: cell.insert(mech, where=where))
     return cell
 

@@ -80,7 +80,7 @@ class Param:
         Smallest allowed value (``0.0`` for conductances).
     """
 
-    def __init__(self, default, unit, doc="", min=None):
+    def __init__(self, default=None, unit="1", doc="", min=None):
         self.default, self.unit, self.doc, self.min = default, unit, doc, min
 
     def __repr__(self):
