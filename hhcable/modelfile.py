@@ -324,7 +324,8 @@ def summarize(result, velocity=None, voltage_probes=None):
     Returns
     -------
     dict
-        ``n_compartments``, ``n_nodes``, ``run_wall_s`` (s, time stepping only),
+        ``n_compartments``, ``n_nodes``, ``run_wall_s`` (s, time stepping only), ``backend``
+        (``"numba"`` or ``"numpy"``: who stepped),
         ``probes`` (per name: ``spike_times_ms``, ``v_max_mV``, ``v_min_mV``,
         ``v_final_mV``) and, when asked for, ``velocity`` (``cv_m_s``, ``path_um``).
     """
@@ -344,6 +345,7 @@ def summarize(result, velocity=None, voltage_probes=None):
         "run_wall_s": result.run_wall_s,
         "tstop_ms": float(result.t[-1]),
         "dt_ms": result.info["dt"],
+        "backend": result.info["backend"],
         "probes": probes,
     }
     if velocity is not None:
