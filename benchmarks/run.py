@@ -205,7 +205,7 @@ def main(argv=None):
     backends = [b for b in ("numpy", "numba") if args.backend in (b, "both")]
     if "numba" in backends and not have_numba():
         if args.backend == "numba":
-            p.error("--backend numba needs numba (pip install hhcable[fast])")
+            p.error("--backend numba needs numba, which is not installed here")
         backends.remove("numba")
 
     rows = []

@@ -25,3 +25,14 @@ def test_unknown_model_is_refused(tmp_path):
                            "--json", str(tmp_path / "x.json")], capture_output=True, text=True)
     assert proc.returncode == 2 and "nosuch" in proc.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_channel_benchmark_runs_and_reports_the_a_current_share(tmp_path):
+    out = tmp_path / "channels.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "channels.py"), "--quick", "--runs",
+                           "hh numba", "hh+A numba", "--json", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    table = json.loads(out.read_text())
+    assert set(table["rows"]) == {"hh numba", "hh+A numba"}
+    assert all(row["spikes"] == 1 for row in table["rows"].values())  # both axons conducted
+    assert "A-current extra, numba" in table["summary"]

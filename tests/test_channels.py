@@ -219,3 +219,29 @@ def test_unknown_mechanism_in_a_model_file_says_how_to_add_one(tmp_path, capsys)
     (tmp_path / "m.toml").write_text(text)
     assert cli.main(["run", str(tmp_path / "m.toml")]) == 2
     assert "mechanism_files" in capsys.readouterr().err
+
+
+def test_connor_stevens_is_type_one_and_hh_type_two():
+    # Dayan & Abbott (2001), section 6.2: with the A-current the Connor-Stevens model fires at
+    # arbitrarily low rates near threshold (type I); HH starts at ~50 Hz (type II, the 1952
+    # equations' Hopf onset).  Rates over 0.5-1 s of a step, just above each onset.
+    area = 1e5  # µm²: 1 nA is 1 µA/cm²
+    diam = float(np.sqrt(area / np.pi))
+
+    def lowest_rate(channels, amps, v_init):
+        sims = []
+        for amp in amps:
+            cell = hc.Cell(hc.Morphology.cable(diam, diam), max_segment=2 * diam)
+            for ch in channels():
+                cell.insert(ch)
+            sim = hc.Simulation(cell, dt=0.025, v_init=v_init)
+            sim.iclamp(at=0.5, delay=0.0, dur=1000.0, amp=amp)
+            sim.probe("v", at=0.5)
+            sims.append(sim)
+        rates = [np.sum(hc.spike_times(r.t, r["v"]) > 500.0) / 0.5 for r in hc.Batch(sims).run(1000.0)]
+        return min(r for r in rates if r > 0)
+
+    cs = lowest_rate(lambda: [hc.channels.NaCS(), hc.channels.KdrCS(), hc.channels.KACS(),
+                              hc.Passive(g=3e-4, e=-17.0)], np.arange(7.5, 9.51, 0.125), -68.0)
+    hh = lowest_rate(lambda: [hc.HH()], np.arange(5.5, 7.51, 0.125), -65.0)
+    assert cs < 10.0 and hh > 40.0  # Hz
