@@ -26,8 +26,8 @@ import time
 
 import numpy as np
 
-from .channels.base import TABLE_DV, TABLE_V_MAX, TABLE_V_MIN, conductances, steady_state, table_grid, \
-    update_factors
+from .channels.base import TABLE_DV, TABLE_V_MAX, TABLE_V_MIN, conductances, current_densities, steady_state, \
+    table_grid, update_factors
 from .errors import InputError, MemoryLimitError, SimulationError
 from .solver import TreeSolver
 from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
@@ -154,16 +154,8 @@ class Group:
         if var in self.spec.gate_names:
             row = self.spec.gate_names.index(var)
             return lambda v: self.states[row, col]
-        row = self.spec.current_names.index(var)
-        cur = self.spec.currents[row][1]
         params = {p: (x[col] if np.ndim(x) else x) for p, x in self.params.items()}
-
-        def current(v):
-            gates = dict(zip(self.spec.gate_names, self.states[:, col]))
-            gx = cur.g(*(gates[a] if a in gates else params[a] for a in cur.args))
-            return gx * (v[node] - params[cur.e])
-
-        return current
+        return lambda v: current_densities(self.cls, self.states[:, col], v[node], params)[var]
 
 
 def _is_run(nodes):
