@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import validate
 from .channels import Mechanism
 from .discretize import discretize
 from .errors import InputError
-from .morphology import REGIONS
+from .morphology import REGIONS, Morphology
 
 #: d_lambda used when neither max_segment nor d_lambda is given (NEURON's usual choice).
 DEFAULT_D_LAMBDA = 0.1
@@ -45,14 +46,18 @@ class Location:
 
 def as_location(at):
     """Turn a float (x), a dict ``{"x": ...}`` / ``{"swc_id": ...}`` or a Location into a Location."""
-    if isinstance(at, Location):
-        return at
     if isinstance(at, dict):
         unknown = set(at) - {"x", "swc_id", "node"}
         if unknown:
             raise InputError(f"unknown location key(s) {sorted(unknown)}; use x or swc_id", key="at")
-        return Location(**at)
-    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        at = Location(**at)
+    if isinstance(at, Location):
+        # Types checked here, so that a string, a bool or a truncated float never locates.
+        for key, check in (("x", validate.is_number), ("swc_id", validate.integer), ("node", validate.integer)):
+            if getattr(at, key) is not None:
+                check(getattr(at, key), f"at.{key}")
+        return at
+    if isinstance(at, (int, float, np.integer, np.floating)) and not isinstance(at, bool):
         return Location(x=float(at))
     raise InputError(f"a location is a fraction x or {{x = ...}} / {{swc_id = ...}}, got {at!r}", key="at")
 
@@ -85,12 +90,20 @@ class Cell:
     """
 
     def __init__(self, morphology, cm=1.0, Ra=35.4, celsius=6.3, max_segment=None, d_lambda=None):
+        if not isinstance(morphology, Morphology):
+            raise InputError(f"expected a Morphology, got {type(morphology).__name__}", key="morphology")
         if max_segment is None and d_lambda is None:
             d_lambda = DEFAULT_D_LAMBDA
-        if not np.isfinite(celsius):
-            raise InputError(f"must be a finite temperature in °C, got {celsius!r}", key="celsius")
+        cm = validate.real(cm, "cm", validate.CAPACITANCE_UF_CM2)
+        Ra = validate.real(Ra, "Ra", validate.RESISTIVITY_OHM_CM)
+        celsius = validate.real(celsius, "celsius", validate.TEMPERATURE_C)
+        if max_segment is not None:
+            max_segment = validate.real(max_segment, "max_segment", validate.LENGTH_UM, positive=True)
+        if d_lambda is not None:
+            d_lambda = validate.real(d_lambda, "d_lambda", validate.D_LAMBDA)
+        validate.morphology_size(morphology, Ra, cm, max_segment, d_lambda)
         self.morphology = morphology
-        self.cm, self.Ra, self.celsius = float(cm), float(Ra), float(celsius)
+        self.cm, self.Ra, self.celsius = cm, Ra, celsius
         self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)
         self.mechanisms = []
         self._main_path = None
@@ -132,7 +145,7 @@ class Cell:
         if where == "all":
             mask = has_area
         else:
-            code = REGIONS.get(where, where)
+            code = REGIONS.get(where, where) if isinstance(where, str) else where
             if isinstance(code, bool) or not isinstance(code, (int, np.integer)):
                 raise InputError(f"unknown region {where!r}; use 'all', {sorted(REGIONS)} or a type code",
                                  key="where")
