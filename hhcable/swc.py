@@ -12,7 +12,8 @@ Hard errors raise :class:`hhcable.SWCError`, printed as ``file:line: message``: 
 fewer than seven columns, a field that is not a number (or, for coordinates and radii, is
 beyond :data:`MAX_FILE_VALUE`; for ids, types and parents, beyond :data:`MAX_FILE_INTEGER`),
 text that is not UTF-8 (UTF-16, or a stray byte in the data), a duplicate id, a missing parent, a
-sample that is its own parent, a cycle, more than one root, no samples, a negative radius,
+sample that is its own parent, a cycle, more than one root, no samples, a negative radius
+or one below :data:`MIN_FILE_RADIUS`,
 and a branch (an unbranched run of one type) whose points all coincide: it has no membrane.
 
 Soft problems are collected in :attr:`Morphology.warnings` (strings ``file:line: message``)
@@ -68,6 +69,9 @@ _COLUMNS = ("id", "type", "x", "y", "z", "radius", "parent")
 #: Largest coordinate or radius accepted, in file units: a kilometre in µm, a metre in nm.
 #: Larger values are no reconstruction's and would overflow areas and lengths.
 MAX_FILE_VALUE = 1e9
+#: Smallest radius other than 0 accepted, in file units (a picometre in µm): smaller ones
+#: would overflow axial resistances.
+MIN_FILE_RADIUS = 1e-6
 #: Largest id, type code or parent accepted: beyond 2**53 a number read as a float is no
 #: longer a whole number exactly.
 MAX_FILE_INTEGER = 2**53
@@ -198,6 +202,9 @@ def _parse_rows(text, source):
         if values[5] < 0:
             raise SWCError(f"sample {sample} has a negative radius ({values[5]})",
                            source=source, line=line, sample=sample)
+        if 0 < values[5] < MIN_FILE_RADIUS:
+            raise SWCError(f"sample {sample} has a radius of {values[5]:g}, below {MIN_FILE_RADIUS:g} file units; "
+                           "write 0 for an unknown radius", source=source, line=line, sample=sample)
         if values[6] < -1:
             raise SWCError(f"sample {sample} has parent {values[6]}; use -1 for the root",
                            source=source, line=line, sample=sample)
