@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
 from .channels import Mechanism
 from .discretize import discretize
 from .errors import InputError
 from .morphology import REGIONS, Morphology
+from .validate import (CAPACITANCE_UF_CM2, D_LAMBDA, LENGTH_UM, RESISTIVITY_OHM_CM, TEMPERATURE_C, integer, is_number,
+                       morphology_size, real)
 
 #: d_lambda used when neither max_segment nor d_lambda is given (NEURON's usual choice).
 DEFAULT_D_LAMBDA = 0.1
@@ -53,7 +54,7 @@ def as_location(at):
         at = Location(**at)
     if isinstance(at, Location):
         # Types checked here, so that a string, a bool or a truncated float never locates.
-        for key, check in (("x", validate.is_number), ("swc_id", validate.integer), ("node", validate.integer)):
+        for key, check in (("x", is_number), ("swc_id", integer), ("node", integer)):
             if getattr(at, key) is not None:
                 check(getattr(at, key), f"at.{key}")
         return at
@@ -94,14 +95,14 @@ class Cell:
             raise InputError(f"expected a Morphology, got {type(morphology).__name__}", key="morphology")
         if max_segment is None and d_lambda is None:
             d_lambda = DEFAULT_D_LAMBDA
-        cm = validate.real(cm, "cm", validate.CAPACITANCE_UF_CM2)
-        Ra = validate.real(Ra, "Ra", validate.RESISTIVITY_OHM_CM)
-        celsius = validate.real(celsius, "celsius", validate.TEMPERATURE_C)
+        cm = real(cm, "cm", CAPACITANCE_UF_CM2)
+        Ra = real(Ra, "Ra", RESISTIVITY_OHM_CM)
+        celsius = real(celsius, "celsius", TEMPERATURE_C)
         if max_segment is not None:
-            max_segment = validate.real(max_segment, "max_segment", validate.LENGTH_UM, positive=True)
+            max_segment = real(max_segment, "max_segment", LENGTH_UM, positive=True)
         if d_lambda is not None:
-            d_lambda = validate.real(d_lambda, "d_lambda", validate.D_LAMBDA)
-        validate.morphology_size(morphology, Ra, cm, max_segment, d_lambda)
+            d_lambda = real(d_lambda, "d_lambda", D_LAMBDA)
+        morphology_size(morphology, Ra, cm, max_segment, d_lambda)  # before discretize allocates
         self.morphology = morphology
         self.cm, self.Ra, self.celsius = cm, Ra, celsius
         self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)

@@ -120,11 +120,14 @@ def _wrap(reader, key, action):
     """Run ``action``; re-raise input errors from the engine with this file and key.
 
     With ``key=""`` the key is the last part of the engine's own (``hh.gnabar`` ->
-    ``<table>.gnabar``).
+    ``<table>.gnabar``), or for :class:`~hhcable.Cell`'s own arguments the file's key
+    (:data:`CELL_KEYS`).
     """
     try:
         return action()
     except InputError as err:
+        if not key and err.key in CELL_KEYS:  # a cell's sizes come from several tables
+            raise InputError(err.message, key=CELL_KEYS[err.key], source=reader.source) from None
         key = key or (err.key or "").rpartition(".")[2]
         raise reader.error(key, err.message) from None
 
@@ -251,13 +254,14 @@ def _cell(top, morph):
 
     bio = top.sub("biophysics")
     bio.check_keys(SECTIONS["biophysics"])
-    cm = bio.number("cm_uF_cm2", 1.0, positive=True)
-    Ra = bio.number("Ra_ohm_cm", 35.4, positive=True)
-    celsius = bio.number("celsius", 6.3)
-    try:
-        cell = Cell(morph, cm=cm, Ra=Ra, celsius=celsius, max_segment=max_segment, d_lambda=d_lambda)
-    except InputError as err:  # name the file's key: the cell's sizes come from several tables
-        raise InputError(err.message, key=CELL_KEYS.get(err.key, "biophysics"), source=bio.source) from None
+    cell = _wrap(bio, "", lambda: Cell(
+        morph,
+        cm=bio.number("cm_uF_cm2", 1.0, positive=True),
+        Ra=bio.number("Ra_ohm_cm", 35.4, positive=True),
+        celsius=bio.number("celsius", 6.3),
+        max_segment=max_segment,
+        d_lambda=d_lambda,
+    ))
     mechanisms = bio.table.get("mechanisms", [])
     if not isinstance(mechanisms, list):
         raise bio.error("mechanisms", "must be an array of tables like [{ name = \"hh\", where = \"all\" }]")
