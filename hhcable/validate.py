@@ -230,10 +230,17 @@ def n_steps(tstop, dt, key="tstop"):
 def warn_if_dt_too_long(dt, cell, key="dt"):
     """Warn (:class:`~hhcable.errors.HHCableWarning`) if ``dt`` (ms) is too long to resolve a
     spike and ``cell`` has voltage-gated channels (a passive cell may take long steps)."""
-    if dt > SPIKE_DT_MS and any(mech.states for mech, _ in cell.mechanisms):
+    if dt > SPIKE_DT_MS and any(_gated(mech) for mech, _ in cell.mechanisms):
         warnings.warn(f"{key}: {dt:g} ms is too long to resolve a spike (its upstroke lasts a fraction "
                       f"of a millisecond); spike times and velocities will be wrong; use at most "
                       f"{SPIKE_DT_MS:g} ms (NEURON's default is 0.025 ms)", HHCableWarning, stacklevel=3)
+
+
+def _gated(channel):
+    """True if ``channel`` has gating states (a description's ``spec().gate_names``, or the
+    ``states`` of a mechanism written before channels became descriptions)."""
+    spec = getattr(channel, "spec", None)
+    return bool(spec().gate_names if callable(spec) else getattr(channel, "states", ()))
 
 
 def morphology_size(morphology, Ra, cm, max_segment=None, d_lambda=None):
