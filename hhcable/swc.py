@@ -157,10 +157,10 @@ def _number(token, column, source, line):
             finite = True
         words = "is not a number" if finite else "is not a finite number"
         raise SWCError(f"{what} {words}: {validate.printable(token)!r}", source=source, line=line)
-    value = float(token)
     integer = column in (0, 1, 6)
+    value = int(token) if integer and token.lstrip("+-").isdigit() else float(token)  # exact if it can be
     limit = MAX_FILE_INTEGER if integer else MAX_FILE_VALUE
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise SWCError(f"{what} is not a finite number: {token!r}", source=source, line=line)
     if abs(value) > limit:
         raise SWCError(f"{what} is {token}, beyond ±{'2**53' if integer else f'{limit:.0e}'}, more than any "
@@ -168,7 +168,7 @@ def _number(token, column, source, line):
     if integer:
         if value != int(value):
             raise SWCError(f"{what} must be a whole number, got {token!r}", source=source, line=line)
-        return int(token) if token.lstrip("+-").isdigit() else int(value)
+        return int(value)
     return value
 
 
