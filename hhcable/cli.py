@@ -67,7 +67,7 @@ def _figure_format(path, key):
 
 def _not_an_input(outputs, inputs):
     """Refuse an output that would replace one of the command's input files."""
-    for target, key in outputs._targets.items():
+    for target, key in outputs.targets.items():
         for name in inputs:
             if target.exists() and os.path.exists(name) and os.path.samefile(target, name):
                 raise InputError(f"is the input file {name}; choose another name", key=key, source=str(target))
@@ -173,8 +173,15 @@ def cmd_swc_info(args):
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other error (exit status 2)."""
+
+    def error(self, message):
+        self.exit(EXIT_INPUT, f"hhcable: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="hhcable", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="hhcable", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

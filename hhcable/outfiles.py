@@ -115,6 +115,11 @@ class Outputs:
         self.discard()
         return False
 
+    @property
+    def targets(self):
+        """The added targets (Path) and the argument naming each."""
+        return dict(self._targets)
+
     def add(self, path, key="out"):
         """Check ``path`` (:func:`check_target`) and add it; return it as a Path."""
         target = check_target(path, key)

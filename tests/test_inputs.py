@@ -9,6 +9,9 @@ over each step.  The summary of a run is strict JSON.
 
 import json
 import math
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -96,13 +99,26 @@ def test_long_steps_are_fine_on_a_passive_cell(tmp_path, capsys):
     assert code == 0 and err == ""
 
 
-def test_model_file_that_is_a_fifo_does_not_block(tmp_path, capsys):
-    fifo = tmp_path / "model.toml"
-    import os
-
+@pytest.mark.parametrize("which", ["model file", "swc"])
+def test_a_fifo_is_refused_without_blocking(tmp_path, which):
+    # In a child process with a timeout: opening a FIFO for reading used to wait forever.
+    fifo = tmp_path / ("model.toml" if which == "model file" else "p")
     os.mkfifo(fifo)
-    assert cli.main(["run", str(fifo)]) == 2
-    assert "FIFO" in capsys.readouterr().err
+    model = fifo if which == "model file" else tmp_path / "model.toml"
+    if which == "swc":
+        model.write_text(SMALL.replace("cable = { length_um = 2000, diam_um = 2 }", 'swc = "p"'))
+    done = subprocess.run([sys.executable, "-m", "hhcable", "run", str(model)], capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert str(fifo) in done.stderr and "FIFO" in done.stderr
+
+
+def test_command_line_argument_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["animate", "m.toml", "out.gif", "--frames", "many"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("hhcable: error: argument --frames")
 
 
 def test_model_file_with_a_bom_and_one_not_utf8(tmp_path, capsys):
