@@ -19,6 +19,15 @@ from .validate import (CAPACITANCE_UF_CM2, D_LAMBDA, LENGTH_UM, RESISTIVITY_OHM_
 DEFAULT_D_LAMBDA = 0.1
 
 
+def _checked_types(loc):
+    """``loc`` (a Location) if its numbers have the right types: a string, a bool or a
+    truncated float never locates."""
+    for key, check in (("x", is_number), ("swc_id", integer), ("node", integer)):
+        if getattr(loc, key) is not None:
+            check(getattr(loc, key), f"at.{key}")
+    return loc
+
+
 @dataclass(frozen=True)
 class Location:
     """A place on a cell.
@@ -47,18 +56,14 @@ class Location:
 
 def as_location(at):
     """Turn a float (x), a dict ``{"x": ...}`` / ``{"swc_id": ...}`` or a Location into a Location."""
+    if isinstance(at, Location):
+        return at
     if isinstance(at, dict):
         unknown = set(at) - {"x", "swc_id", "node"}
         if unknown:
             raise InputError(f"unknown location key(s) {sorted(unknown)}; use x or swc_id", key="at")
-        at = Location(**at)
-    if isinstance(at, Location):
-        # Types checked here, so that a string, a bool or a truncated float never locates.
-        for key, check in (("x", is_number), ("swc_id", integer), ("node", integer)):
-            if getattr(at, key) is not None:
-                check(getattr(at, key), f"at.{key}")
-        return at
-    if isinstance(at, (int, float, np.integer, np.floating)) and not isinstance(at, bool):
+        return Location(**at)
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
         return Location(x=float(at))
     raise InputError(f"a location is a fraction x or {{x = ...}} / {{swc_id = ...}}, got {at!r}", key="at")
 
@@ -166,7 +171,7 @@ class Cell:
 
     def locate(self, at):
         """The node index of a location (a float x, a dict, or a :class:`Location`)."""
-        loc = as_location(at)
+        loc = _checked_types(as_location(at))
         comp = self.compartments
         if loc.node is not None:
             if not 0 <= loc.node < comp.n_nodes:
