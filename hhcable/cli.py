@@ -41,7 +41,7 @@ EXIT_INPUT = 2
 EXIT_SIMULATION = 3
 #: Signals that stop a command cleanly (temporary files removed); Ctrl-C is KeyboardInterrupt.
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
-#: Figure formats when ``--plot`` has no extension.
+#: Figure format when ``--plot`` (or the demo's ``--out``) has no extension.
 DEFAULT_FIGURE_FORMAT = "png"
 
 

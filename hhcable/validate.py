@@ -42,7 +42,7 @@ LENGTH_UM = Limits(0.0, 1e6, "µm", "1e6 µm is a metre; lengths are in µm")
 #: Diameters; keys ending in ``diam_um``.  The thinnest axons are about 0.1 µm, the squid
 #: giant axon about 500 µm.
 DIAMETER_UM = Limits(1e-3, 1e4, "µm", "a nanometre to a centimetre; diameters are in µm")
-#: How far a sample may lie from the origin: beyond this, distances lose their precision.
+#: How far a sample may lie from the origin: farther is a unit mistake (or a corrupt file).
 COORDINATE_UM = Limits(-1e7, 1e7, "µm", "10 metres; coordinates are in µm")
 #: Times: onsets, durations, run lengths; keys ending in ``_ms``.  Wide enough for NEURON's
 #: idiom of a stimulus that never ends (``dur = 1e9``); a run's length is bounded by its
