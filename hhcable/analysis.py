@@ -89,8 +89,8 @@ def conduction_velocity(result, start, stop):
         raise InputError("start and stop fall in the same compartment", key="velocity")
     nodes, along = cell.compartments.path(a, b)
     times = result.crossings[nodes]
-    if np.any(np.isnan(times)):
-        missing = int(np.count_nonzero(np.isnan(times)))
+    if not np.all(np.isfinite(times)):
+        missing = int(np.count_nonzero(~np.isfinite(times)))
         raise InputError(f"the spike did not reach {missing} of the {len(nodes)} compartments on the path "
                          f"(threshold {result.threshold} mV)", key="velocity")
     slope = np.polyfit(times, along, 1)[0]  # µm/ms

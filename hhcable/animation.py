@@ -4,7 +4,9 @@ Both animations need a run that recorded the whole cell (``Simulation.record_spa
 frame per recorded time.  :func:`animate_cable` draws the voltage along a path against
 distance; :func:`animate_morphology` colours the 2D projection of the cell by voltage.
 :func:`animate` picks the first for an unbranched cell and the second for a tree.
-Long renders report their progress on stderr.
+Long renders report their progress on stderr.  Files are written whole or not at all, under
+a unique temporary name first (:func:`hhcable.outfiles.replacing`), so two renders to the
+same file never mix their frames.
 """
 
 import sys
@@ -12,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validate
 from .errors import InputError
+from .outfiles import replacing
 from .plotting import LABELS, _path_nodes, _pyplot, plot_morphology
 
 #: Frames per second of the written animation.
@@ -27,14 +31,27 @@ BAR_WIDTH = 30
 DPI = 80
 #: Palette size of GIF frames.
 GIF_COLOURS = 128
+#: Most frames an animation may be asked for.
+MAX_FRAMES = 10_000
+#: Frame rates an animation may have.
+FPS = validate.Limits(0.01, 1000.0, "frames per second", "players show 1 to 60")
+
+
+def check_frames(max_frames, key="max_frames"):
+    """``max_frames`` if it is a whole number from 2 to :data:`MAX_FRAMES`, else InputError."""
+    return validate.integer(max_frames, key, low=2, high=MAX_FRAMES)
+
+
+def check_fps(fps, key="fps"):
+    """``fps`` as a float if it lies in :data:`FPS`, else InputError."""
+    return validate.real(fps, key, FPS)
 
 
 def _frames(result, max_frames):
     if result.space_v is None:
         raise InputError("the run did not record the whole cell; call Simulation.record_space()",
                          key="space")
-    if isinstance(max_frames, bool) or not isinstance(max_frames, (int, np.integer)) or max_frames < 2:
-        raise InputError(f"must be an integer >= 2, got {max_frames!r}", key="max_frames")
+    check_frames(max_frames)
     n = len(result.space_t)
     return np.unique(np.linspace(0, n - 1, min(n, max_frames)).round().astype(int))
 
@@ -81,13 +98,13 @@ def write_frames(fig, update, frames, path, fps=DEFAULT_FPS, progress=None):
     plt = _pyplot()
     try:
         suffix = check_output(path)
-        if not (np.isfinite(fps) and fps > 0):
-            raise InputError(f"must be a positive number of frames per second, got {fps!r}", key="fps")
+        fps = check_fps(fps)
         show = progress_bar() if (len(frames) >= PROGRESS_MIN_FRAMES if progress is None else progress) else None
-        if suffix == ".mp4":
-            _write_mp4(fig, update, frames, path, fps, show)
-        else:
-            _write_gif(fig, update, frames, path, fps, show)
+        with replacing(path) as tmp:  # same extension: the writers choose the format by it
+            if suffix == ".mp4":
+                _write_mp4(fig, update, frames, tmp, fps, show)
+            else:
+                _write_gif(fig, update, frames, tmp, fps, show)
     finally:
         plt.close(fig)
     return str(path)
@@ -95,7 +112,7 @@ def write_frames(fig, update, frames, path, fps=DEFAULT_FPS, progress=None):
 
 def check_output(path):
     """The animation format of ``path`` (``".gif"`` or ``".mp4"``); InputError if it cannot be written."""
-    suffix = Path(path).suffix.lower()
+    suffix = Path(validate.path(path, "out")).suffix.lower()
     if suffix not in (".gif", ".mp4"):
         raise InputError(f"{path}: an animation is written as .gif or .mp4, not "
                          f"{suffix or 'no extension'!r}", key="out")

@@ -11,10 +11,21 @@ import numpy as np
 from .channels import Channel
 from .discretize import discretize
 from .errors import InputError
-from .morphology import REGIONS
+from .morphology import REGIONS, Morphology
+from .validate import (CAPACITANCE_UF_CM2, D_LAMBDA, LENGTH_UM, RESISTIVITY_OHM_CM, TEMPERATURE_C, integer, is_number,
+                       morphology_size, real)
 
 #: d_lambda used when neither max_segment nor d_lambda is given (NEURON's usual choice).
 DEFAULT_D_LAMBDA = 0.1
+
+
+def _checked_types(loc):
+    """``loc`` (a Location) if its numbers have the right types: a string, a bool or a
+    truncated float never locates."""
+    for key, check in (("x", is_number), ("swc_id", integer), ("node", integer)):
+        if getattr(loc, key) is not None:
+            check(getattr(loc, key), f"at.{key}")
+    return loc
 
 
 @dataclass(frozen=True)
@@ -85,12 +96,20 @@ class Cell:
     """
 
     def __init__(self, morphology, cm=1.0, Ra=35.4, celsius=6.3, max_segment=None, d_lambda=None):
+        if not isinstance(morphology, Morphology):
+            raise InputError(f"expected a Morphology, got {type(morphology).__name__}", key="morphology")
         if max_segment is None and d_lambda is None:
             d_lambda = DEFAULT_D_LAMBDA
-        if not np.isfinite(celsius):
-            raise InputError(f"must be a finite temperature in °C, got {celsius!r}", key="celsius")
+        cm = real(cm, "cm", CAPACITANCE_UF_CM2)
+        Ra = real(Ra, "Ra", RESISTIVITY_OHM_CM)
+        celsius = real(celsius, "celsius", TEMPERATURE_C)
+        if max_segment is not None:
+            max_segment = real(max_segment, "max_segment", LENGTH_UM, positive=True)
+        if d_lambda is not None:
+            d_lambda = real(d_lambda, "d_lambda", D_LAMBDA)
+        morphology_size(morphology, Ra, cm, max_segment, d_lambda)  # before discretize allocates
         self.morphology = morphology
-        self.cm, self.Ra, self.celsius = float(cm), float(Ra), float(celsius)
+        self.cm, self.Ra, self.celsius = cm, Ra, celsius
         self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)
         self.mechanisms = []
         self._main_path = None
@@ -133,7 +152,7 @@ class Cell:
         if where == "all":
             mask = has_area
         else:
-            code = REGIONS.get(where, where)
+            code = REGIONS.get(where, where) if isinstance(where, str) else where
             if isinstance(code, bool) or not isinstance(code, (int, np.integer)):
                 raise InputError(f"unknown region {where!r}; use 'all', {sorted(REGIONS)} or a type code",
                                  key="where")
@@ -153,7 +172,7 @@ class Cell:
 
     def locate(self, at):
         """The node index of a location (a float x, a dict, or a :class:`Location`)."""
-        loc = as_location(at)
+        loc = _checked_types(as_location(at))
         comp = self.compartments
         if loc.node is not None:
             if not 0 <= loc.node < comp.n_nodes:

@@ -1,94 +1,124 @@
 """The ``hhcable`` command: ``run`` a model file, the ``demo``, or ``swc-info`` on an SWC file.
 
-Bad input ends with exit status 2 and one line on stderr naming the file and the key or
-line; nothing is written then.  Output files are written whole or not at all.
+Exit status
+-----------
+0
+    Success.
+1
+    The system failed: out of memory, a disk full, an output that could not be written.
+2
+    Bad input: a missing or invalid file, key, value, location or output path.  Nothing
+    was run, or nothing was written.
+3
+    The run blew up (:class:`~hhcable.errors.SimulationError`: the voltage left the finite
+    numbers, at the time and place the message names); usually dt is too long.
+128 + N
+    Stopped by signal N: 130 for Ctrl-C (SIGINT), 143 for SIGTERM.
+
+Every error is one line on stderr (``hhcable: error: ...``) naming the file and the key or
+line; warnings are one line each (``hhcable: warning: ...``).  Every output path is checked
+before the run; output files are written whole or not at all, all of them or none, and
+temporary files are removed on every exit but ``kill -9`` (see :mod:`hhcable.outfiles`).
 """
 
 import argparse
 import json
 import os
+import signal
 import sys
-import tempfile
-from pathlib import Path
+import threading
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
-from . import __version__
-from .errors import HHCableError
+from . import __version__, validate
+from .errors import HHCableError, InputError, SimulationError
+from .outfiles import Outputs, check_target
 
+EXIT_FAILURE = 1
 EXIT_INPUT = 2
+EXIT_SIMULATION = 3
+#: Signals that stop a command cleanly (temporary files removed); Ctrl-C is KeyboardInterrupt.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+#: Figure format when ``--plot`` (or the demo's ``--out``) has no extension.
+DEFAULT_FIGURE_FORMAT = "png"
 
 
-def _atomic_write(path, write):
-    """Call ``write(file_object)`` on a temporary file next to ``path``, then move it there."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise HHCableError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return str(path)
+class Stopped(BaseException):
+    """A stop signal arrived (see :data:`STOP_SIGNALS`); unwinds like KeyboardInterrupt."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _save_figure(fig, path):
-    from .plotting import save
+def _figure_format(path, key):
+    """The matplotlib format of a figure file, from its extension; InputError if unknown."""
+    from matplotlib.backend_bases import FigureCanvasBase
 
-    fmt = Path(path).suffix.lstrip(".") or "png"
-    return _atomic_write(path, lambda fh: save(fig, fh, format=fmt))
+    suffix = path.suffix.lstrip(".").lower()
+    known = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix not in known:
+        raise InputError(f"unknown figure format .{suffix}; use one of {sorted(known)}", key=key,
+                         source=str(path))
+    return suffix or DEFAULT_FIGURE_FORMAT
 
 
-def _save_npz(result, path):
+def _not_an_input(outputs, inputs):
+    """Refuse an output that would replace one of the command's input files."""
+    for target, key in outputs.targets.items():
+        for name in inputs:
+            if target.exists() and os.path.exists(name) and os.path.samefile(target, name):
+                raise InputError(f"is the input file {name}; choose another name", key=key, source=str(target))
+
+
+def _write_npz(result, fh):
     arrays = {"t_ms": result.t, "traces": result.traces, "probe_names": np.array(result.names),
               "probe_nodes": result.nodes, "distance_um": result.cell.compartments.distance}
     if result.crossings is not None:
         arrays["first_crossing_ms"] = result.crossings
     if result.space_v is not None:
         arrays["space_t_ms"], arrays["space_v_mV"] = result.space_t, result.space_v
-    return _atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
+    np.savez_compressed(fh, **arrays)
 
 
-def _check_outputs(args):
-    """Refuse early, before running, an output whose folder does not exist."""
-    for path in (getattr(args, "out", None), getattr(args, "plot", None)):
-        if path and not (Path(path).parent if str(Path(path).parent) else Path(".")).is_dir():
-            raise HHCableError(f"{path}: folder {Path(path).parent} does not exist")
+def _mv(value):
+    return "undefined" if value is None else f"{value:.1f}"
 
 
 def cmd_run(args):
     from .modelfile import load
-    from .plotting import plot_result
+    from .plotting import plot_result, save
 
-    _check_outputs(args)
-    model = load(args.model)
-    result, summary = model.run()
-    if args.out:
-        _save_npz(result, args.out)
-    if args.plot:
-        # Only voltage probes share the figure's mV axis; the summary lists exactly those.
-        _save_figure(plot_result(result, summary.get("velocity"), names=list(summary["probes"])), args.plot)
+    with Outputs() as outputs:
+        out = outputs.add(args.out, "--out") if args.out else None
+        plot = outputs.add(args.plot, "--plot") if args.plot else None
+        fmt = _figure_format(plot, "--plot") if plot else None
+        _not_an_input(outputs, [args.model])
+        model = load(args.model)
+        result, summary = model.run()
+        if out:
+            outputs.write(out, lambda fh: _write_npz(result, fh))
+        if plot:
+            # Only voltage probes share the figure's mV axis; the summary lists exactly those.
+            fig = plot_result(result, summary.get("velocity"), names=list(summary["probes"]))
+            outputs.write(plot, lambda fh: save(fig, fh, format=fmt))
+        outputs.commit()
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, allow_nan=False))
         return 0
     print(f"{args.model}: {summary['n_compartments']} compartments, {summary['tstop_ms']:g} ms "
           f"in {summary['run_wall_s']:.2f} s")
     for name, p in summary["probes"].items():
         spikes = ", ".join(f"{s:.3f}" for s in p["spike_times_ms"])
         spikes = f"spikes at {spikes} ms" if spikes else "no spikes"
-        print(f"  {name}: {spikes}; v from {p['v_min_mV']:.1f} to {p['v_max_mV']:.1f} mV")
+        print(f"  {name}: {spikes}; v from {_mv(p['v_min_mV'])} to {_mv(p['v_max_mV'])} mV")
     if "velocity" in summary:
         vel = summary["velocity"]
         print(f"  conduction velocity: {vel['cv_m_s']:.3f} m/s over {vel['path_um']:.0f} µm"
               if vel["cv_m_s"] is not None else f"  conduction velocity: {vel['error']}")
-    for path in (args.out, args.plot):
+    for path in (out, plot):
         if path:
             print(f"  wrote {path}")
     return 0
@@ -96,57 +126,62 @@ def cmd_run(args):
 
 def cmd_demo(args):
     from .demo import run_demo
-    from .plotting import plot_result
+    from .plotting import plot_result, save
 
-    _check_outputs(args)
-    result, velocity = run_demo(max_segment=args.max_segment, dt=args.dt)
+    validate.real(args.dt, "--dt", validate.DT_MS)
+    validate.real(args.max_segment, "--max-segment", validate.LENGTH_UM, positive=True)
+    with Outputs() as outputs:
+        out = outputs.add(args.out, "--out")
+        fmt = _figure_format(out, "--out")
+        result, velocity = run_demo(max_segment=args.max_segment, dt=args.dt)
+        outputs.write(out, lambda fh: save(plot_result(result, velocity), fh, format=fmt))
+        outputs.commit()
     print(f"Squid giant axon (Hodgkin & Huxley 1952): 476 µm, 35.4 Ω·cm, 18.5 °C, "
           f"{result.cell.n_compartments} compartments, dt {args.dt} ms")
     print(f"conduction velocity: {velocity['cv_m_s']:.2f} m/s (Hodgkin & Huxley computed 18.8 m/s)")
-    path = _save_figure(plot_result(result, velocity), args.out)
-    print(f"figure: {path}")
+    print(f"figure: {out}")
     return 0
 
 
 def cmd_animate(args):
-    from .animation import animate, check_output
+    from .animation import animate, check_fps, check_frames, check_output
     from .modelfile import load
 
-    _check_outputs(args)
-    check_output(args.out)
-    if args.frames < 2 or not args.fps > 0:
-        raise HHCableError("--frames must be >= 2 and --fps > 0")
+    out = check_target(args.out, "OUT")
+    check_output(out)
+    frames, fps = check_frames(args.frames, "--frames"), check_fps(args.fps, "--fps")
+    if os.path.exists(args.model) and out.exists() and os.path.samefile(out, args.model):
+        raise InputError(f"is the input file {args.model}; choose another name", key="OUT", source=str(out))
     model = load(args.model)
     sim = model.simulation
     if sim.space_every is None:
-        sim.record_space(every=max(1, int(round(model.tstop / sim.dt)) // args.frames))
+        sim.record_space(every=max(1, int(round(model.tstop / sim.dt)) // frames))
     result, _ = model.run()
-    out = Path(args.out)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")  # written whole, then moved into place
-    try:
-        animate(result, tmp, fps=args.fps, max_frames=args.frames)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    animate(result, out, fps=fps, max_frames=frames)  # written whole, then moved into place
     print(f"wrote {out}")
     return 0
 
 
 def cmd_swc_info(args):
-    import warnings
-
     from .swc import SWCWarning, format_summary, read_swc, summary
 
     with warnings.catch_warnings():  # they are listed in the summary instead
         warnings.simplefilter("ignore", SWCWarning)
         morph = read_swc(args.file, scale=args.scale, soma=args.soma)
     info = summary(morph)
-    print(json.dumps(info) if args.json else format_summary(info))
+    print(json.dumps(info, allow_nan=False) if args.json else format_summary(info))
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other error (exit status 2)."""
+
+    def error(self, message):
+        self.exit(EXIT_INPUT, f"hhcable: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="hhcable", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="hhcable", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -180,12 +215,68 @@ def build_parser():
     return parser
 
 
+def _one_line(message):
+    """``message`` on one line, control characters (a NUL in a file name) escaped."""
+    return validate.printable(" ".join(str(message).split()))
+
+
+def _error(message):
+    print(f"hhcable: error: {_one_line(message)}", file=sys.stderr)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line each on stderr (``warnings.showwarning``'s signature)."""
+    from .errors import HHCableWarning
+
+    kind = "" if issubclass(category, HHCableWarning) else f"{category.__name__}: "
+    print(f"hhcable: warning: {kind}{_one_line(message)}", file=sys.stderr)
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+@contextmanager
+def _stop_signals_raise():
+    """While the command runs, a stop signal unwinds it like Ctrl-C (so temporary files go)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+    previous = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def main(argv=None):
-    """Entry point of the ``hhcable`` command; returns the exit status."""
+    """Entry point of the ``hhcable`` command; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _stop_signals_raise(), warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
+    except SimulationError as err:
+        _error(err)
+        return EXIT_SIMULATION
     except HHCableError as err:
-        message = " ".join(str(err).split())
-        print(f"hhcable: error: {message}", file=sys.stderr)
+        _error(err)
         return EXIT_INPUT
+    except BrokenPipeError:  # stdout closed early (| head): say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        _error(f"{where}{err.strerror or err}")
+        return EXIT_FAILURE
+    except MemoryError:
+        _error("out of memory; make the model smaller (fewer compartments, steps or recordings)")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 128 + signal.SIGINT
+    except Stopped as stop:
+        _error(f"stopped by {signal.Signals(stop.signum).name}")
+        return 128 + stop.signum

@@ -2,7 +2,8 @@
 
 Every error hhcable raises derives from :class:`HHCableError`.  Errors caused by the
 caller's input also derive from :class:`ValueError`, so ``except ValueError`` keeps
-working for code that does not know about hhcable.
+working for code that does not know about hhcable.  A run that blows up raises
+:class:`SimulationError` (exit status 3 on the command line; input errors exit with 2).
 """
 
 
@@ -61,6 +62,11 @@ class SWCError(InputError):
 
 class MemoryLimitError(InputError):
     """A requested recording would need more memory than the caller allowed."""
+
+
+class HHCableWarning(UserWarning):
+    """A value hhcable accepts but that is likely to give a wrong answer (for example a time
+    step too long to resolve a spike).  The command line prints each as one line."""
 
 
 class SimulationError(HHCableError):

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import validate
 from .analysis import conduction_velocity, spike_times
 from .cell import Cell, as_location
 from .channels import CHANNELS, load_channel_file
@@ -35,6 +36,10 @@ STIMULUS_KEYS = {
     "waveform": {"t_ms", "amp_nA"},
 }
 BYTES_PER_MB = 1e6
+#: Where the keys of :class:`~hhcable.Cell`'s errors live in a model file.
+CELL_KEYS = {"cm": "biophysics.cm_uF_cm2", "Ra": "biophysics.Ra_ohm_cm", "celsius": "biophysics.celsius",
+             "max_segment": "discretization.max_segment_um", "d_lambda": "discretization.d_lambda",
+             "morphology": "morphology"}
 
 
 @dataclass
@@ -79,23 +84,28 @@ class _Reader:
                 raise self.error(key, f"unknown key; expected one of {sorted(allowed)}")
 
     def number(self, key, default=None, positive=False, integer=False):
+        """The number at ``key`` (or ``default``), checked by :mod:`hhcable.validate`: a real
+        number in the sane range of the key's unit, or a whole number from 1 if ``integer``."""
         if key not in self.table:
             if default is None:
                 raise self.error(key, "missing")
             return default
         value = self.table[key]
-        kind = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
-            raise self.error(key, f"must be {'an integer' if integer else 'a finite number'}, got {value!r}")
-        if positive and not value > 0:
-            raise self.error(key, f"must be > 0, got {value!r}")
-        return value
+        try:
+            if integer:
+                return validate.integer(value, key, low=1 if positive else None, high=validate.MAX_STEPS)
+            return validate.real(value, key, validate.limits_for(key), positive=positive)
+        except InputError as err:
+            raise self.error(key, err.message) from None
 
     def string(self, key, default=None):
         value = self.table.get(key, default)
-        if not isinstance(value, str):
-            raise self.error(key, f"must be a string, got {value!r}" if key in self.table else "missing")
-        return value
+        if value is None:
+            raise self.error(key, "missing")
+        try:
+            return validate.text(value, key)
+        except InputError as err:
+            raise self.error(key, err.message) from None
 
     def sub(self, key, required=True):
         value = self.table.get(key)
@@ -110,11 +120,14 @@ def _wrap(reader, key, action):
     """Run ``action``; re-raise input errors from the engine with this file and key.
 
     With ``key=""`` the key is the last part of the engine's own (``hh.gnabar`` ->
-    ``<table>.gnabar``).
+    ``<table>.gnabar``), or for :class:`~hhcable.Cell`'s own arguments the file's key
+    (:data:`CELL_KEYS`).
     """
     try:
         return action()
     except InputError as err:
+        if not key and err.key in CELL_KEYS:  # a cell's sizes come from several tables
+            raise InputError(err.message, key=CELL_KEYS[err.key], source=reader.source) from None
         key = key or (err.key or "").rpartition(".")[2]
         raise reader.error(key, err.message) from None
 
@@ -137,15 +150,15 @@ def load(path):
     """
     from .simulation import Simulation
 
+    data = validate.read_file(path, "a model file")
     path = Path(path)
     source = str(path)
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError("no such file", source=source) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read: {err}", source=source) from None
+        doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark is allowed
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(f"line {line}: not UTF-8 text (byte 0x{data[err.start]:02x}); save the file as UTF-8",
+                         source=source) from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"invalid TOML: {err}", source=source) from None
 
@@ -163,9 +176,9 @@ def load(path):
     tstop = sim_r.number("tstop_ms", positive=True)
     method = sim_r.string("method", "backward_euler")
     v_init = sim_r.number("v_init_mV", -65.0)
+    steps = _wrap(sim_r, "tstop_ms", lambda: validate.n_steps(tstop, dt))
     sim = _wrap(sim_r, "method", lambda: Simulation(cell, dt=dt, method=method, v_init=v_init))
-    if tstop < dt:
-        raise sim_r.error("tstop_ms", f"({tstop}) is shorter than one step dt_ms ({dt})")
+    validate.warn_if_dt_too_long(dt, cell, key=f"{source}: simulation.dt_ms")
 
     for i, table in enumerate(doc.get("stimulus", [])):
         _stimulus(_Reader(table, f"stimulus[{i}].", source), sim)
@@ -191,7 +204,7 @@ def load(path):
         every = rec_r.number("space_every", 10, positive=True, integer=True)
         max_mb = rec_r.number("max_MB", sim.max_record_bytes / BYTES_PER_MB, positive=True)
         sim.record_space(every=every, max_bytes=max_mb * BYTES_PER_MB)
-        need = sim.record_bytes(int(round(tstop / dt)))
+        need = sim.record_bytes(steps)
         if need > sim.max_record_bytes:
             raise rec_r.error("space_every", f"recording the whole cell needs {need / BYTES_PER_MB:.0f} MB, "
                                              f"over max_MB ({sim.max_record_bytes / BYTES_PER_MB:.0f}); "
@@ -270,6 +283,8 @@ def _cell(top, morph):
             raise m.error("name", f"unknown mechanism {name!r}; known: {sorted(known)} (a channel of your own: "
                                   "list its file in biophysics.mechanism_files)")
         where = entry.get("where", "all")
+        if isinstance(where, bool) or not isinstance(where, (str, int)):
+            raise m.error("where", f"must be a region name or a type code, got {where!r}")
         params = {k: v for k, v in entry.items() if k not in ("name", "where")}
         mech = _wrap(m, "", lambda: known[name](**params))
         _wrap(m, "where", lambda: cell.insert(mech, where=where))
@@ -304,10 +319,9 @@ def _stimulus(r, sim):
     else:
         t, amp = r.table.get("t_ms"), r.table.get("amp_nA")
         for key, arr in (("t_ms", t), ("amp_nA", amp)):
-            if not isinstance(arr, list) or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
-                                                    for a in arr):
-                raise r.error(key, "must be an array of numbers")
-        _wrap(r, "t_ms", lambda: sim.waveform(at, t, amp))
+            if arr is None:
+                raise r.error(key, "missing")
+        _wrap(r, "", lambda: sim.waveform(at, t, amp))  # checked there, element by element
 
 
 def summarize(result, velocity=None, voltage_probes=None):
@@ -327,17 +341,19 @@ def summarize(result, velocity=None, voltage_probes=None):
         ``n_compartments``, ``n_nodes``, ``run_wall_s`` (s, time stepping only), ``backend``
         (``"numba"`` or ``"numpy"``: who stepped),
         ``probes`` (per name: ``spike_times_ms``, ``v_max_mV``, ``v_min_mV``,
-        ``v_final_mV``) and, when asked for, ``velocity`` (``cv_m_s``, ``path_um``).
+        ``v_final_mV``) and, when asked for, ``velocity`` (``cv_m_s``, ``path_um``, and
+        ``error`` when it could not be measured).  Strict JSON: a value that is not finite
+        is None, never NaN or Infinity.
     """
     probes = {}
     for name, trace in zip(result.names, result.traces):
         if voltage_probes is not None and name not in voltage_probes:
             continue
         probes[name] = {
-            "spike_times_ms": [round(float(s), 6) for s in spike_times(result.t, trace)],
-            "v_max_mV": float(trace.max()),
-            "v_min_mV": float(trace.min()),
-            "v_final_mV": float(trace[-1]),
+            "spike_times_ms": [round(float(s), 6) for s in spike_times(result.t, trace) if math.isfinite(s)],
+            "v_max_mV": _finite(trace.max()),
+            "v_min_mV": _finite(trace.min()),
+            "v_final_mV": _finite(trace[-1]),
         }
     out = {
         "n_compartments": result.cell.n_compartments,
@@ -354,5 +370,15 @@ def summarize(result, velocity=None, voltage_probes=None):
         except HHCableError as err:
             out["velocity"] = {"cv_m_s": None, "path_um": None, "error": str(err)}
         else:
-            out["velocity"] = {"cv_m_s": cv["cv_m_s"], "path_um": cv["path_um"]}
+            if math.isfinite(cv["cv_m_s"]):
+                out["velocity"] = {"cv_m_s": cv["cv_m_s"], "path_um": cv["path_um"]}
+            else:
+                out["velocity"] = {"cv_m_s": None, "path_um": _finite(cv["path_um"]),
+                                   "error": "the first-crossing times give no finite velocity"}
     return out
+
+
+def _finite(value):
+    """``value`` as a float, or None if it is NaN or infinite (strict JSON has neither)."""
+    value = float(value)
+    return value if math.isfinite(value) else None

@@ -1,25 +1,56 @@
 """Current injected at a point: steps, pulse trains, and arbitrary waveforms.
 
 Each stimulus gives its current (nA, positive depolarises) as a vectorised function of time
-(ms).  The simulation samples it at the middle of each step, as NEURON does.
+(ms), and the charge (pC = nA·ms) it has delivered since the start.  A time loop should
+inject, over each step, the mean current of that step (:meth:`Stimulus.mean`): the charge
+delivered is then exact, however short a pulse is against the step (sampling the current at
+the middle of each step, as NEURON does, skips a pulse shorter than a step).
 """
 
 import numpy as np
 
+from . import validate
 from .errors import InputError
 
 
-def _check(name, value, positive=False, nonnegative=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
-        raise InputError(f"must be a finite number, got {value!r}", key=name)
-    if positive and not value > 0:
-        raise InputError(f"must be > 0, got {value!r}", key=name)
-    if nonnegative and value < 0:
-        raise InputError(f"must be >= 0, got {value!r}", key=name)
-    return float(value)
+class Stimulus:
+    """Base of point stimuli: subclasses give :meth:`current` and :meth:`charge`."""
+
+    def current(self, t):
+        """Current (nA) at times ``t`` (ms)."""
+        raise NotImplementedError
+
+    def charge(self, t):
+        """Charge (pC) delivered from the start up to times ``t`` (ms)."""
+        raise NotImplementedError
+
+    def mean(self, start, dt):
+        """Mean current (nA) over each step ``[start, start + dt]`` (ms): the step's charge over ``dt``.
+
+        Parameters
+        ----------
+        start : array_like, ms
+            Start of each step.
+        dt : float, ms
+            Step length.
+
+        Returns
+        -------
+        ndarray, nA
+        """
+        start = np.asarray(start, dtype=float)
+        return (self.charge(start + dt) - self.charge(start)) / dt
 
 
-class IClamp:
+def _time(name, value, positive=False):
+    return validate.real(value, name, validate.TIME_MS, positive=positive)
+
+
+def _amp(value):
+    return validate.real(value, "amp_nA", validate.CURRENT_NA)
+
+
+class IClamp(Stimulus):
     """A current step, NEURON's IClamp.
 
     Parameters
@@ -33,17 +64,20 @@ class IClamp:
     """
 
     def __init__(self, delay, dur, amp):
-        self.delay = _check("delay_ms", delay, nonnegative=True)
-        self.dur = _check("dur_ms", dur, nonnegative=True)
-        self.amp = _check("amp_nA", amp)
+        self.delay = _time("delay_ms", delay)
+        self.dur = _time("dur_ms", dur)
+        self.amp = _amp(amp)
 
     def current(self, t):
-        """Current (nA) at times ``t`` (ms)."""
         t = np.asarray(t, dtype=float)
         return np.where((t >= self.delay) & (t < self.delay + self.dur), self.amp, 0.0)
 
+    def charge(self, t):
+        t = np.asarray(t, dtype=float)
+        return self.amp * np.clip(t - self.delay, 0.0, self.dur)
 
-class PulseTrain:
+
+class PulseTrain(Stimulus):
     """A train of equal rectangular pulses.
 
     Parameters
@@ -61,26 +95,33 @@ class PulseTrain:
     """
 
     def __init__(self, delay, dur, amp, interval, number):
-        self.delay = _check("delay_ms", delay, nonnegative=True)
-        self.dur = _check("dur_ms", dur, positive=True)
-        self.amp = _check("amp_nA", amp)
-        self.interval = _check("interval_ms", interval, positive=True)
+        self.delay = _time("delay_ms", delay)
+        self.dur = _time("dur_ms", dur, positive=True)
+        self.amp = _amp(amp)
+        self.interval = _time("interval_ms", interval, positive=True)
         if self.interval <= self.dur:
             raise InputError(f"must exceed dur_ms ({self.dur}) so pulses do not overlap", key="interval_ms")
-        if isinstance(number, bool) or not isinstance(number, (int, np.integer)) or number < 1:
-            raise InputError(f"must be a positive integer, got {number!r}", key="number")
-        self.number = int(number)
+        self.number = validate.integer(number, "number", low=1, high=validate.MAX_STEPS)
+
+    def _pulse(self, t):
+        """Index of the pulse period holding each time, and the time since that period began."""
+        since = np.asarray(t, dtype=float) - self.delay
+        k = np.floor(since / self.interval)
+        return k, since - k * self.interval
 
     def current(self, t):
-        """Current (nA) at times ``t`` (ms)."""
-        t = np.asarray(t, dtype=float)
-        since = t - self.delay
-        k = np.floor(since / self.interval)
-        on = (since >= 0) & (k < self.number) & (since - k * self.interval < self.dur)
+        k, into = self._pulse(t)
+        on = (k >= 0) & (k < self.number) & (into < self.dur)
         return np.where(on, self.amp, 0.0)
 
+    def charge(self, t):
+        k, into = self._pulse(t)
+        complete = np.clip(k, 0, self.number)  # pulse periods begun and ended before t
+        partial = np.where((k >= 0) & (k < self.number), np.minimum(into, self.dur), 0.0)
+        return self.amp * (complete * self.dur + partial)
 
-class Waveform:
+
+class Waveform(Stimulus):
     """An arbitrary current, linearly interpolated between samples and zero outside them.
 
     Parameters
@@ -92,16 +133,20 @@ class Waveform:
     """
 
     def __init__(self, t, amp):
-        t = np.asarray(t, dtype=float)
-        amp = np.asarray(amp, dtype=float)
-        if t.ndim != 1 or t.shape != amp.shape or len(t) < 2:
-            raise InputError("t_ms and amp_nA must be 1-D arrays of the same length >= 2", key="t_ms")
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(amp))):
-            raise InputError("t_ms and amp_nA must be finite", key="amp_nA")
+        t = validate.reals(t, "t_ms", validate.TIME_MS)
+        amp = validate.reals(amp, "amp_nA", validate.CURRENT_NA)
+        if t.shape != amp.shape or len(t) < 2:
+            raise InputError("t_ms and amp_nA must be arrays of the same length >= 2", key="t_ms")
         if np.any(np.diff(t) <= 0):
             raise InputError("sample times must increase", key="t_ms")
         self.t, self.amp = t, amp
+        # Charge at each sample time: the trapezoids before it (exact for a linear current).
+        self._cum = np.concatenate([[0.0], np.cumsum(np.diff(t) * (amp[:-1] + amp[1:]) / 2)])
 
     def current(self, t):
-        """Current (nA) at times ``t`` (ms)."""
         return np.interp(t, self.t, self.amp, left=0.0, right=0.0)
+
+    def charge(self, t):
+        t = np.clip(np.asarray(t, dtype=float), self.t[0], self.t[-1])
+        k = np.clip(np.searchsorted(self.t, t, side="right") - 1, 0, len(self.t) - 2)
+        return self._cum[k] + (t - self.t[k]) * (self.amp[k] + self.current(t)) / 2

@@ -2,13 +2,18 @@
 
 An SWC file has one sample per line: ``id type x y z radius parent`` (µm, parent ``-1`` for
 the root).  The reader accepts what real files contain: ``#`` comments (whole lines or after
-the data), blank lines, CRLF line ends, ids that are not consecutive, parents listed after
-their children, extra columns (ignored, with a warning) and any integer type code (1 soma,
-2 axon, 3 basal dendrite, 4 apical dendrite; other codes are kept as they are).
+the data), blank lines, LF, CRLF and CR-only line ends, a UTF-8 byte-order mark, bytes that
+are not UTF-8 inside comments, ids that are not consecutive, parents listed after their
+children, extra columns (ignored, with a warning) and any integer type code (1 soma, 2 axon,
+3 basal dendrite, 4 apical dendrite; other codes are kept as they are).  Only regular files
+are read (a FIFO or a device is refused, never waited on).
 
 Hard errors raise :class:`hhcable.SWCError`, printed as ``file:line: message``: a line with
-fewer than seven columns, a field that is not a number, a duplicate id, a missing parent, a
-sample that is its own parent, a cycle, more than one root, no samples, a negative radius,
+fewer than seven columns, a field that is not a number (or, for coordinates and radii, is
+beyond :data:`MAX_FILE_VALUE`; for ids, types and parents, beyond :data:`MAX_FILE_INTEGER`),
+text that is not UTF-8 (UTF-16, or a stray byte in the data), a duplicate id, a missing parent, a
+sample that is its own parent, a cycle, more than one root, no samples, a negative radius
+or one below :data:`MIN_FILE_RADIUS`,
 and a branch (an unbranched run of one type) whose points all coincide: it has no membrane.
 
 Soft problems are collected in :attr:`Morphology.warnings` (strings ``file:line: message``)
@@ -37,10 +42,12 @@ so every SWC id keeps its compartment (``Location(swc_id=N)``).
 
 import math
 import os
+import re
 import warnings
 
 import networkx as nx
 
+from . import validate
 from .discretize import discretize
 from .errors import InputError, SWCError
 from .morphology import REGIONS, Morphology
@@ -59,6 +66,21 @@ _THREE_POINT_TOLERANCE = 0.05
 #: A segment length (µm) longer than any section: one segment each when only areas are wanted.
 _WHOLE_SECTIONS = 1e12
 _COLUMNS = ("id", "type", "x", "y", "z", "radius", "parent")
+#: Largest coordinate or radius accepted, in file units: a kilometre in µm, a metre in nm.
+#: Larger values are no reconstruction's and would overflow areas and lengths.
+MAX_FILE_VALUE = 1e9
+#: Smallest radius other than 0 accepted, in file units (a picometre in µm): smaller ones
+#: would overflow axial resistances.
+MIN_FILE_RADIUS = 1e-6
+#: Largest id, type code or parent accepted: beyond 2**53 a number read as a float is no
+#: longer a whole number exactly.
+MAX_FILE_INTEGER = 2**53
+#: A number as SWC files write it (ASCII digits, optional sign, point and exponent).
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_LINE_END = re.compile(r"\r\n|\r|\n")
+#: Byte-order marks of the encodings an SWC file must not be in, and their names.
+_OTHER_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
+               (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
 _SOMA = REGIONS["soma"]
 
 
@@ -92,33 +114,60 @@ def read_swc(source, scale=1.0, soma="auto", min_radius=MIN_RADIUS_UM):
         For a malformed file; the message names the file and line.
     """
     if hasattr(source, "read"):
-        name = getattr(source, "name", "<stream>")
-        data = source.read()
-    else:
-        name = os.fspath(source)
+        name = str(getattr(source, "name", "<stream>"))
         try:
-            with open(name, "rb") as f:
-                data = f.read()
-        except OSError as err:
-            raise SWCError(f"cannot read the file: {err.strerror}", source=name) from None
-    if isinstance(data, bytes):
-        data = data.decode("utf-8", errors="replace")
-    return parse_swc(data, source=str(name), scale=scale, soma=soma, min_radius=min_radius)
+            data = source.read()
+        except (OSError, UnicodeDecodeError) as err:
+            raise SWCError(f"cannot read the stream: {err}", source=name) from None
+    else:
+        try:
+            data = validate.read_file(source, "an SWC file")
+        except InputError as err:
+            raise SWCError(err.message, source=err.source) from None
+        name = os.fspath(source)
+    return parse_swc(_decode(data, name), source=name, scale=scale, soma=soma, min_radius=min_radius)
+
+
+def _decode(data, source):
+    """The text of an SWC file's bytes: UTF-8 (ASCII), with or without a byte-order mark.
+
+    Bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``) so that a
+    comment in Latin-1 does not stop the file; in a sample line they are an error
+    (:func:`_parse_rows`).
+    """
+    if isinstance(data, str):
+        return data
+    for bom, encoding in _OTHER_BOMS:
+        if data.startswith(bom):
+            raise SWCError(f"the file is {encoding} text; save it as UTF-8 or ASCII", source=source)
+    if b"\0" in data:
+        at = data.index(b"\0")
+        raise SWCError("NUL byte in the file: it is binary, or UTF-16/32 text; save it as UTF-8 or ASCII",
+                       source=source, line=len(_LINE_END.findall(data[:at].decode("latin-1"))) + 1)
+    return data.decode("utf-8", errors="surrogateescape")
 
 
 def _number(token, column, source, line):
-    try:
-        value = float(token)
-    except ValueError:
-        raise SWCError(f"column {column + 1} ({_COLUMNS[column]}) is not a number: {token!r}",
-                       source=source, line=line) from None
-    if not math.isfinite(value):
-        raise SWCError(f"column {column + 1} ({_COLUMNS[column]}) is not a finite number: {token!r}",
-                       source=source, line=line)
-    if column in (0, 1, 6):
+    """The value of field ``column`` (0-based) of a sample line, checked."""
+    what = f"column {column + 1} ({_COLUMNS[column]})"
+    if not _NUMBER.fullmatch(token):
+        try:
+            finite = math.isfinite(float(token))
+        except ValueError:
+            finite = True
+        words = "is not a number" if finite else "is not a finite number"
+        raise SWCError(f"{what} {words}: {validate.printable(token)!r}", source=source, line=line)
+    integer = column in (0, 1, 6)
+    value = int(token) if integer and token.lstrip("+-").isdigit() else float(token)  # exact if it can be
+    limit = MAX_FILE_INTEGER if integer else MAX_FILE_VALUE
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SWCError(f"{what} is not a finite number: {token!r}", source=source, line=line)
+    if abs(value) > limit:
+        raise SWCError(f"{what} is {token}, beyond ±{'2**53' if integer else f'{limit:.0e}'}, more than any "
+                       "reconstruction holds (is the file in other units, or corrupt?)", source=source, line=line)
+    if integer:
         if value != int(value):
-            raise SWCError(f"column {column + 1} ({_COLUMNS[column]}) must be a whole number, got {token!r}",
-                           source=source, line=line)
+            raise SWCError(f"{what} must be a whole number, got {token!r}", source=source, line=line)
         return int(value)
     return value
 
@@ -126,10 +175,21 @@ def _number(token, column, source, line):
 def _parse_rows(text, source):
     """Rows ``(line, id, type, x, y, z, r, parent)`` and the soft problems found on the way."""
     rows, notes, extra = [], [], []
-    for line, raw in enumerate(text.split("\n"), start=1):  # as editors count lines; \r is whitespace
-        fields = raw.split("#", 1)[0].split()
+    if isinstance(text, (bytes, bytearray)):
+        text = _decode(bytes(text), source)
+    if not isinstance(text, str):
+        raise SWCError(f"expected SWC text, got {type(text).__name__}", source=source)
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark
+        text = text[1:]
+    for line, raw in enumerate(_LINE_END.split(text), start=1):  # as editors count lines
+        data = raw.split("#", 1)[0]
+        fields = data.split()
         if not fields:
             continue
+        stray = next((c for c in data if "\udc80" <= c <= "\udcff"), None)  # from _decode
+        if stray is not None:
+            raise SWCError(f"byte 0x{ord(stray) - 0xdc00:02x} is not UTF-8 text; save the file as UTF-8 "
+                           "or ASCII", source=source, line=line)
         if len(fields) < len(_COLUMNS):
             raise SWCError(f"expected 7 columns (id type x y z radius parent), found {len(fields)}",
                            source=source, line=line)
@@ -142,6 +202,9 @@ def _parse_rows(text, source):
         if values[5] < 0:
             raise SWCError(f"sample {sample} has a negative radius ({values[5]})",
                            source=source, line=line, sample=sample)
+        if 0 < values[5] < MIN_FILE_RADIUS:
+            raise SWCError(f"sample {sample} has a radius of {values[5]:g}, below {MIN_FILE_RADIUS:g} file units; "
+                           "write 0 for an unknown radius", source=source, line=line, sample=sample)
         if values[6] < -1:
             raise SWCError(f"sample {sample} has parent {values[6]}; use -1 for the root",
                            source=source, line=line, sample=sample)
@@ -228,9 +291,8 @@ def parse_swc(text, source="<string>", scale=1.0, soma="auto", min_radius=MIN_RA
     """
     if soma not in SOMA_OPTIONS:
         raise InputError(f"unknown soma convention {soma!r}; use one of {SOMA_OPTIONS}", key="soma")
-    for key, value in (("scale", scale), ("min_radius", min_radius)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-            raise InputError(f"must be a positive number, got {value!r}", key=key)
+    validate.real(scale, "scale", validate.SCALE)
+    validate.real(min_radius, "min_radius", validate.LENGTH_UM, positive=True)
     rows, notes = _parse_rows(text, source)
     by_id, root = _check_tree(rows, source)
 

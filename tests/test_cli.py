@@ -147,3 +147,140 @@ def test_demo_writes_figure(tmp_path, capsys):
     assert code == 0, err
     assert "conduction velocity" in out and str(fig) in out
     assert fig.stat().st_size > 10_000
+
+
+# -- output files: checked before the run, never through a link or onto a device ------------------
+def leftovers(folder):
+    return sorted(p.name for p in Path(folder).iterdir() if ".hhcable-tmp-" in p.name)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder", "dangling symlink"])
+def test_out_onto_a_non_regular_file_is_refused_and_left_alone(tmp_path, capsys, kind):
+    import os
+
+    model = write(tmp_path, SMALL)
+    target = tmp_path / "r.npz"
+    if kind == "symlink":
+        (tmp_path / "precious.txt").write_text("keep me")
+        target.symlink_to(tmp_path / "precious.txt")
+    elif kind == "dangling symlink":
+        target.symlink_to(tmp_path / "nowhere")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    code, out, err = run(["run", model, "--out", target], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--out" in err and "leaves it alone" in err
+    assert target.is_symlink() == ("symlink" in kind) and target.exists() == (kind != "dangling symlink")
+    if kind == "symlink":
+        assert (tmp_path / "precious.txt").read_text() == "keep me"
+    assert leftovers(tmp_path) == []
+
+
+def test_out_onto_a_device_is_refused():
+    code = cli.main(["run", str(EXAMPLES / "passive_cable.toml"), "--out", "/dev/null"])
+    assert code == 2
+
+
+def test_unknown_figure_format_fails_before_the_run_and_writes_nothing(tmp_path, capsys):
+    model = write(tmp_path, SMALL)
+    code, out, err = run(["run", model, "--out", tmp_path / "r.npz", "--plot", tmp_path / "f.xyz"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "--plot" in err and ".xyz" in err and "png" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml"]  # --out not written either
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--out", "{d}/same.png", "--plot", "{d}/same.png"], "same file as --out"),
+    (["--out", "{d}/model.toml"], "input file"),
+    (["--out", "{d}/"], "names a folder"),
+    (["--out", "{d}/r\0.npz"], "NUL"),
+    (["--out", "{d}/" + "x" * 250 + ".npz"], "too long"),
+    (["--out", "{d}/model.toml/r.npz"], "not a folder"),
+])
+def test_bad_output_paths_exit_2_before_the_run(tmp_path, capsys, argv, words):
+    model = write(tmp_path, SMALL)
+    code, out, err = run(["run", model, *[a.format(d=tmp_path) for a in argv]], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and words in err
+    assert "\0" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml"] and model.read_text() == SMALL
+
+
+def test_read_only_folder_is_refused_before_the_run(tmp_path, capsys):
+    import os
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running with privileges that ignore folder permissions (root)")
+        code, out, err = run(["run", write(tmp_path, SMALL), "--out", folder / "r.npz"], capsys)
+        assert code == 2 and err.count("\n") == 1 and "not writable" in err
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_failed_write_is_one_line_exit_1_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    # The disk fills up while the results are written: the system's fault, not the input's.
+    import errno
+
+    def full(fh, **arrays):
+        fh.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full)
+    (tmp_path / "r.npz").write_bytes(b"old results")
+    code, out, err = run(["run", write(tmp_path, SMALL), "--out", tmp_path / "r.npz"], capsys)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "No space left" in err
+    assert (tmp_path / "r.npz").read_bytes() == b"old results" and leftovers(tmp_path) == []
+
+
+def test_ctrl_c_while_writing_exits_130_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    def interrupted(fh, **arrays):
+        fh.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", interrupted)
+    code, out, err = run(["run", write(tmp_path, SMALL), "--out", tmp_path / "r.npz"], capsys)
+    assert code == 130 and err.strip() == "hhcable: error: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml"]
+
+
+def test_plot_failure_after_the_run_leaves_no_out_file(tmp_path, capsys, monkeypatch):
+    # Outputs are committed together: a figure that cannot be drawn keeps --out unwritten too.
+    import hhcable.plotting
+    from hhcable import InputError
+
+    def broken(*args, **kwargs):
+        raise InputError("cannot draw this", key="plot")
+
+    monkeypatch.setattr(hhcable.plotting, "plot_result", broken)
+    code, _, err = run(["run", write(tmp_path, SMALL), "--out", tmp_path / "r.npz", "--plot", tmp_path / "f.png"],
+                       capsys)
+    assert code == 2 and "cannot draw this" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml"]
+
+
+def test_existing_results_are_replaced_whole_keeping_their_permissions(tmp_path, capsys):
+    model = write(tmp_path, SMALL)
+    target = tmp_path / "r.npz"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    code, _, err = run(["run", model, "--out", target], capsys)
+    assert code == 0, err
+    assert np.load(target)["traces"].shape[0] == 2 and (target.stat().st_mode & 0o777) == 0o640
+
+
+def test_text_output_with_undefined_voltages(tmp_path, capsys, monkeypatch):
+    from hhcable import modelfile
+
+    real = modelfile.summarize
+
+    def nan_summary(result, *args, **kwargs):
+        result.traces[:] = np.nan
+        return real(result, *args, **kwargs)
+
+    monkeypatch.setattr(modelfile, "summarize", nan_summary)
+    code, out, err = run(["run", write(tmp_path, SMALL)], capsys)
+    assert code == 0 and "v from undefined to undefined mV" in out
