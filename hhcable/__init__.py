@@ -7,7 +7,7 @@ from .analysis import conduction_velocity, spike_features, spike_times, threshol
 from .batch import Batch
 from .cell import Cell, Location
 from .channels import CHANNELS, HH, Channel, Param, Passive, alpha_beta, inf_tau, ohmic
-from .errors import HHCableError, InputError, MemoryLimitError, SimulationError, SWCError
+from .errors import HHCableError, HHCableWarning, InputError, MemoryLimitError, SimulationError, SWCError
 from .morphology import Morphology
 from .simulation import Result, Simulation
 from .stimulus import IClamp, PulseTrain, Waveform
@@ -20,6 +20,6 @@ __all__ = [
     "HH", "Passive", "Channel", "CHANNELS", "Param", "alpha_beta", "inf_tau", "ohmic",
     "IClamp", "PulseTrain", "Waveform",
     "conduction_velocity", "spike_features", "spike_times", "threshold_crossings",
-    "HHCableError", "InputError", "MemoryLimitError", "SimulationError", "SWCError",
+    "HHCableError", "HHCableWarning", "InputError", "MemoryLimitError", "SimulationError", "SWCError",
     "read_swc", "parse_swc", "write_swc", "SWCWarning",
 ]

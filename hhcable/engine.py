@@ -18,7 +18,8 @@ Each step (NEURON's fixed-step order):
 3. the gates are advanced by exponential Euler at the new voltage, so they stay half a step
    apart from the voltage.
 
-Stimuli are sampled at the middle of each step.  A voltage that stops being finite ends the
+Stimuli enter as their mean current over each step (for pulses that start and end on step
+boundaries, the same as NEURON's sample at the middle of the step).  A voltage that stops being finite ends the
 run with :class:`~hhcable.errors.SimulationError` naming the time and the place.
 """
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from .channels.base import TABLE_DV, TABLE_V_MAX, TABLE_V_MIN, conductances, current_densities, steady_state, \
     table_grid, update_factors
+from . import validate
 from .errors import InputError, MemoryLimitError, SimulationError
 from .solver import TreeSolver
 from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
@@ -238,12 +240,9 @@ class Engine:
         """Run every simulation from 0 to ``tstop`` (ms); a list of :class:`~hhcable.simulation.Result`."""
         from .simulation import Result
 
-        if isinstance(tstop, bool) or not isinstance(tstop, (int, float)) or not (np.isfinite(tstop) and tstop > 0):
-            raise InputError(f"must be a positive number of ms, got {tstop!r}", key="tstop")
+        tstop = validate.real(tstop, "tstop", validate.TIME_MS, positive=True)
         dt, sims = self.dt, self.simulations
-        n_steps = int(round(tstop / dt))
-        if n_steps < 1:
-            raise InputError(f"tstop ({tstop} ms) is shorter than one step ({dt} ms)", key="tstop")
+        n_steps = validate.n_steps(tstop, dt)
         limit = min(s.max_record_bytes for s in sims)
         need = record_bytes(sims, n_steps)
         if need > limit:
@@ -271,12 +270,13 @@ class Engine:
         g_scale = area * US_PER_S_CM2_UM2  # µS per S/cm²
         t = np.arange(n_steps + 1) * dt
 
-        # Stimuli: one column per stimulated node, currents summed (nA).
+        # Stimuli: one column per stimulated node, each step's mean current (its charge over
+        # dt, so a pulse shorter than a step still delivers its charge), summed (nA).
         stim = [(node + o, s) for sim, o in zip(sims, off) for node, s in sim.stimuli]
         stim_nodes = np.unique(np.array([node for node, _ in stim], dtype=np.int64))
         stim_amp = np.zeros((n_steps, len(stim_nodes)))
         for node, s in stim:
-            stim_amp[:, np.searchsorted(stim_nodes, node)] += s.current(t[:-1] + dt / 2)
+            stim_amp[:, np.searchsorted(stim_nodes, node)] += s.mean(t[:-1], dt)
 
         probes = [(p, o + p.node) for sim, o in zip(sims, off) for p in sim.probes]
         traces = np.empty((n_steps + 1, len(probes)))

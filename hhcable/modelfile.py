@@ -5,6 +5,7 @@ Everything is checked before anything runs; an error names the file and the key.
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from . import validate
 from .analysis import conduction_velocity, spike_times
 from .cell import Cell, as_location
 from .channels import CHANNELS, load_channel_file
-from .errors import HHCableError, InputError
+from .errors import HHCableError, HHCableWarning, InputError
 from .morphology import Morphology
 
 try:  # Python >= 3.11
@@ -177,7 +178,9 @@ def load(path):
     method = sim_r.string("method", "backward_euler")
     v_init = sim_r.number("v_init_mV", -65.0)
     steps = _wrap(sim_r, "tstop_ms", lambda: validate.n_steps(tstop, dt))
-    sim = _wrap(sim_r, "method", lambda: Simulation(cell, dt=dt, method=method, v_init=v_init))
+    with warnings.catch_warnings():  # said once below, naming the file and key
+        warnings.simplefilter("ignore", HHCableWarning)
+        sim = _wrap(sim_r, "method", lambda: Simulation(cell, dt=dt, method=method, v_init=v_init))
     validate.warn_if_dt_too_long(dt, cell, key=f"{source}: simulation.dt_ms")
 
     for i, table in enumerate(doc.get("stimulus", [])):
@@ -228,7 +231,6 @@ def _swc_morphology(r):
     """``swc = "cell.swc"`` (relative to the model file), optional ``scale`` (µm per file unit) and
     ``soma`` (see :mod:`hhcable.swc`).  The file's soft problems are kept in the morphology's
     ``warnings`` (``hhcable swc-info`` lists them), not printed."""
-    import warnings
 
     from .swc import SOMA_OPTIONS, SWCWarning, read_swc
 

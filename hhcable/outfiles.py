@@ -134,12 +134,14 @@ class Outputs:
         """A new, empty temporary file next to ``target`` (an added target); its name."""
         if target not in self._targets:
             raise KeyError(f"{target} was not added")
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}{TEMP_MARK}", suffix=target.suffix)
-        os.close(fd)
-        old = self._temps.get(target)
-        self._temps[target] = name
-        if old is not None:
-            _remove(old)
+        with _signals_held():  # a signal between creating and recording the file would orphan it
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}{TEMP_MARK}",
+                                        suffix=target.suffix)
+            os.close(fd)
+            old = self._temps.get(target)
+            self._temps[target] = name
+            if old is not None:
+                _remove(old)
         return name
 
     def write(self, target, write):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import validate
 from .cell import Cell
 from .engine import BACKENDS, Engine, check_backend
 from .errors import InputError
@@ -112,13 +113,12 @@ class Simulation:
     def __init__(self, cell, dt=0.025, method="backward_euler", v_init=-65.0, backend="auto"):
         if not isinstance(cell, Cell):
             raise InputError(f"expected a Cell, got {type(cell).__name__}", key="cell")
-        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not (np.isfinite(dt) and dt > 0):
-            raise InputError(f"must be a positive number of ms, got {dt!r}", key="dt")
+        dt = validate.real(dt, "dt", validate.DT_MS, positive=True)
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; use one of {METHODS}", key="method")
-        if not np.isfinite(v_init):
-            raise InputError(f"must be a finite voltage in mV, got {v_init!r}", key="v_init")
-        self.cell, self.dt, self.method, self.v_init = cell, float(dt), method, float(v_init)
+        v_init = validate.real(v_init, "v_init", validate.VOLTAGE_MV)
+        validate.warn_if_dt_too_long(dt, cell)
+        self.cell, self.dt, self.method, self.v_init = cell, dt, method, v_init
         self.backend = check_backend(backend)
         self.stimuli = []  # (node, stimulus)
         self.probes = []
@@ -171,9 +171,7 @@ class Simulation:
 
     def record_crossings(self, threshold=0.0):
         """Record the first upward crossing of ``threshold`` (mV) at every node."""
-        if not np.isfinite(threshold):
-            raise InputError(f"must be a finite voltage, got {threshold!r}", key="threshold_mV")
-        self.threshold = float(threshold)
+        self.threshold = validate.real(threshold, "threshold_mV", validate.VOLTAGE_MV)
 
     def record_space(self, every=1, max_bytes=None):
         """Record the voltage of every node every ``every`` steps.
@@ -185,7 +183,7 @@ class Simulation:
             raise InputError(f"must be a positive integer number of steps, got {every!r}", key="every")
         self.space_every = int(every)
         if max_bytes is not None:
-            self.max_record_bytes = float(max_bytes)
+            self.max_record_bytes = validate.real(max_bytes, "max_bytes", positive=True)
 
     def record_bytes(self, n_steps):
         """Memory (bytes) what a run of ``n_steps`` steps records for this simulation needs.

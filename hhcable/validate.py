@@ -237,10 +237,8 @@ def warn_if_dt_too_long(dt, cell, key="dt"):
 
 
 def _gated(channel):
-    """True if ``channel`` has gating states (a description's ``spec().gate_names``, or the
-    ``states`` of a mechanism written before channels became descriptions)."""
-    spec = getattr(channel, "spec", None)
-    return bool(spec().gate_names if callable(spec) else getattr(channel, "states", ()))
+    """True if ``channel`` has gating states."""
+    return bool(channel.spec().gate_names)
 
 
 def morphology_size(morphology, Ra, cm, max_segment=None, d_lambda=None):

@@ -27,12 +27,6 @@ from hhcable.stimulus import IClamp, PulseTrain, Waveform
 
 from test_cli import SMALL
 
-#: The engine module (non-finite guard; stimuli injected as their mean over each step): tests
-#: of behaviour that needs it are expected to fail where it is not there yet.
-ENGINE = (Path(hc.__file__).parent / "engine.py").exists()
-needs_engine = pytest.mark.xfail(not ENGINE, strict=True, reason="needs the engine's non-finite guard")
-needs_step_means = pytest.mark.xfail(not ENGINE, strict=True, reason="needs the engine to inject "
-                                     "Stimulus.mean(t[:-1], dt) over each step")
 
 
 def run_cli(tmp_path, capsys, text, *extra):
@@ -262,7 +256,6 @@ def test_step_means_conserve_charge_whatever_the_step(stim):
     assert short.mean(np.arange(0, 1, 0.025), 0.025).sum() * 0.025 == pytest.approx(0.005, rel=1e-12)
 
 
-@needs_step_means
 def test_a_pulse_shorter_than_dt_delivers_its_charge_in_a_run():
     # A short passive cable is isopotential: a brief charge Q raises it by Q/C (C = cm × area),
     # which backward Euler gives as Q/(C + G dt) in the step that holds the pulse.
@@ -318,7 +311,6 @@ BLOW_UP = (SMALL.replace("length_um = 2000", "length_um = 200").replace("dt_ms =
            .replace("amp_nA = 1.0", "amp_nA = 1000.0").replace("dur_ms = 0.5", "dur_ms = 10"))
 
 
-@needs_engine
 def test_a_run_that_blows_up_exits_3_naming_time_and_place(tmp_path, capsys):
     # Crank–Nicolson with 1 ms steps and a 1 µA current on a thin cable diverges (checked
     # with the loop on main: NaN voltages within a few steps).
