@@ -218,8 +218,8 @@ def parse_swc(text, source="<string>", scale=1.0, soma="auto", min_radius=MIN_RA
     Examples
     --------
     >>> m = parse_swc("1 1 0 0 0 5 -1\\n2 3 0 5 0 1 1\\n3 3 0 50 0 1 2\\n")
-    >>> m.soma, len(m.sections)
-    ('sphere', 3)
+    >>> m.soma, [(s.name, s.parent_x) for s in m.sections]
+    ('sphere', [('soma[0]', 1.0), ('dend[0]', 0.5)])
     """
     if soma not in SOMA_OPTIONS:
         raise InputError(f"unknown soma convention {soma!r}; use one of {SOMA_OPTIONS}", key="soma")
