@@ -17,6 +17,8 @@ from . import __version__
 from .errors import HHCableError
 
 EXIT_INPUT = 2
+#: How many of an SWC file's warnings ``hhcable run`` prints (``swc-info`` lists them all).
+SHOWN_WARNINGS = 3
 
 
 def _atomic_write(path, write):
@@ -69,6 +71,7 @@ def cmd_run(args):
 
     _check_outputs(args)
     model = load(args.model)
+    _print_swc_warnings(model.simulation.cell.morphology)
     result, summary = model.run()
     if args.out:
         _save_npz(result, args.out)
@@ -92,6 +95,17 @@ def cmd_run(args):
         if path:
             print(f"  wrote {path}")
     return 0
+
+
+def _print_swc_warnings(morph):
+    """A count of the morphology file's soft problems and the first few, on stderr (once)."""
+    if not morph.warnings:
+        return
+    n = len(morph.warnings)
+    print(f"hhcable: {morph.name}: {n} warning{'s' if n > 1 else ''}"
+          + (f" (all of them: hhcable swc-info {morph.name})" if n > SHOWN_WARNINGS else ""), file=sys.stderr)
+    for warning in morph.warnings[:SHOWN_WARNINGS]:
+        print(f"  {warning}", file=sys.stderr)
 
 
 def cmd_demo(args):
