@@ -406,3 +406,46 @@ to = { swc_id = 7 }
     model.write_text(model.read_text().replace("scale = 10.0", 'scale = 10.0\nsoma = "blob"'))
     assert cli.main(["run", str(model)]) == 2
     assert "morphology.soma" in capsys.readouterr().err
+
+
+# Computed with NeuroM 4.0.6 (features number_of_sections, number_of_forking_points,
+# number_of_leaves, total_length) on the same files; NeuroM keeps points in single precision.
+NEUROM = {
+    REAL / "nrn__c91662.swc": (193, 94, 99, 15328.3718),
+    REAL / "bmtk__Pvalb_470522102_m.swc": (37, 16, 21, 2408.5268),
+    REAL / "arbor-thorstenhater__purkinje_mouse_original.swc": (757, 378, 379, 6425.2407),
+    DATA / "NeuroM__three_pt_soma.swc": (4, 0, 4, 16.0),
+    DATA / "MorphIO__simple-windows-eol.swc": (6, 2, 4, 31.0),
+}
+
+
+@pytest.mark.parametrize("path", sorted(NEUROM), ids=lambda p: p.name)
+def test_swc_info_counts_as_neurom(path):
+    info = summary(quiet(hc.read_swc, path))
+    sections, forks, leaves, length = NEUROM[path]
+    assert (info["n_sections"], info["n_branch_points"], info["n_tips"]) == (sections, forks, leaves)
+    # 1e-6: NeuroM's single-precision coordinates
+    assert info["neurite_length_um"] == pytest.approx(length, rel=1e-6)
+    assert sum(info["length_by_type_um"].values()) == pytest.approx(info["neurite_length_um"])
+
+
+def test_swc_info_says_when_a_file_looks_like_nanometres(capsys):
+    from hhcable import cli
+    path = REAL / "jaxley__morph_flywire_t4_720575940626407426.swc"  # navis: "units": "1 nanometer"
+    assert cli.main(["swc-info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert "nanometres" in info["units_hint"] and "--scale 0.001" in info["units_hint"]
+    assert any("nanometres" in w for w in info["warnings"])
+    assert info["type_names"] == {"0": "undefined", "1": "soma", "5": "fork point", "6": "end point"}
+    assert cli.main(["swc-info", str(path), "--json", "--scale", "1e-3"]) == 0
+    assert json.loads(capsys.readouterr().out)["units_hint"] is None
+    for micrometres in NEUROM:
+        assert summary(quiet(hc.read_swc, micrometres))["units_hint"] is None
+
+
+def test_swc_info_text_names_the_types(capsys):
+    from hhcable import cli
+    assert cli.main(["swc-info", str(REAL / "nrn__c91662.swc")]) == 0
+    out = capsys.readouterr().out
+    assert "apical dendrite (4): 985" in out and "basal dendrite (3): 484" in out
+    assert "193 sections, 94 branch points, 99 tips" in out and "194 sections" in out
