@@ -17,12 +17,12 @@ import numpy as np
 
 from . import sections as _sections
 from .errors import InputError
-from .sections import Section
+from .sections import TYPE_NAMES, Section
 
 __all__ = ["Morphology", "Section", "REGIONS", "RALL_DIAM_RATIO"]
 
 #: Region names accepted wherever a place is chosen by type, and their SWC type codes.
-REGIONS = {"soma": 1, "axon": 2, "dend": 3, "apic": 4}
+REGIONS = {name: code for code, name in TYPE_NAMES.items()}
 #: Daughter-to-parent diameter ratio of a symmetric branch point obeying Rall's 3/2 rule.
 RALL_DIAM_RATIO = 2.0 ** (-2.0 / 3.0)
 

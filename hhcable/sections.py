@@ -62,7 +62,7 @@ SOMA = 1
 THREE_POINT_TOLERANCE = 0.01
 #: Section names by SWC type code, as Import3d names them (``dend_7`` for type 7, ``minus_2``
 #: for type -2).
-TYPE_NAMES = {1: "soma", 2: "axon", 3: "dend", 4: "apic"}
+TYPE_NAMES = {SOMA: "soma", 2: "axon", 3: "dend", 4: "apic"}
 # Counts of children are kept in hundredths, as Import3d keeps them (1.01 means "one child,
 # but end the section here"), as integers so that comparisons are exact.
 _ONE = 100
@@ -173,7 +173,8 @@ class _Tree:
             if p != k - 1:
                 self.nchild[p] += _BREAK
                 # A branch off a neurite's first sample (a neurite hanging from the soma, or
-                # from a root that is not soma) attaches to that neurite's 0 end.
+                # from a root that is not soma) attaches to that neurite's 0 end; Import3d
+                # leaves out a first sample read second (p == 1), and so does this.
                 if (p > 1 and self.type[p] != SOMA and self.type[self.pix[p]] == SOMA) or \
                         (p == 0 and self.type[p] != SOMA):
                     self.to_start[k] = True
