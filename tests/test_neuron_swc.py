@@ -150,3 +150,58 @@ def test_spike_reaches_every_tip_when_neuron_says(path, tmp_path):
         # 1 % of the latency is the acceptance bound; the two agree to ~3e-6 (the geometries
         # differ only by NEURON's single-precision 3-d points).
         assert ours - delay == pytest.approx(t_neuron[0] - delay, rel=1e-2), name
+
+
+def random_swc(rng):
+    """SWC text of a random cell: a one-, three-point, chain or star soma (or none), neurites
+    of random types hanging from random soma samples, branching, written depth-first."""
+    rows = []
+
+    def add(kind, pos, r, parent):
+        rows.append(f"{len(rows) + 1} {kind} {pos[0]:.4f} {pos[1]:.4f} {pos[2]:.4f} {r:.3f} {parent}")
+        return len(rows)
+
+    soma_kind = rng.choice(["one", "three", "chain", "star", "none"])
+    root = add(1 if soma_kind != "none" else 3, np.zeros(3), 5.0, -1)
+    soma = [root]
+    if soma_kind == "three":
+        soma += [add(1, (0, -5, 0), 5.0, root), add(1, (0, 5 if rng.random() < 0.7 else 7, 0), 5.0, root)]
+    elif soma_kind == "chain":
+        for k in range(int(rng.integers(2, 6))):
+            soma.append(add(1, (k + 1.0, rng.normal(), 0), rng.uniform(2, 6), soma[-1]))
+    elif soma_kind == "star":
+        soma += [add(1, rng.normal(size=3) * 3, rng.uniform(2, 6), root) for _ in range(int(rng.integers(2, 4)))]
+
+    def grow(parent, pos, kind, depth):
+        for _ in range(int(rng.integers(1, 4))):
+            pos = pos + rng.normal(size=3) * 5
+            parent = add(kind if rng.random() > 0.1 else int(rng.choice([2, 3, 4])), pos, rng.uniform(0.2, 2),
+                         parent)
+        if depth < 3:
+            for _ in range(int(rng.choice([0, 0, 2, 2, 3]))):
+                grow(parent, pos, kind, depth + 1)
+
+    for _ in range(int(rng.integers(1, 5))):
+        at = int(rng.choice(soma))
+        grow(at, np.array(rows[at - 1].split()[2:5], dtype=float), int(rng.choice([2, 3, 4])), 0)
+    return "\n".join(rows) + "\n"
+
+
+def test_random_cells_make_neurons_sections(tmp_path):
+    # Random somas and branchings exercise every rule of the sectioning (wires, attachment
+    # at 0, 0.5 and 1, branches off a neurite's first sample, type changes) against NEURON.
+    rng = np.random.default_rng(2024)
+    path = tmp_path / "random.swc"
+    for _ in range(40):
+        path.write_text(random_swc(rng))
+        morph = load(path)
+        secs = import3d(path)
+        ours = {s.name: s for s in morph.sections}
+        assert sorted(ours) == sorted(secs), path.read_text()
+        for name, sec in secs.items():
+            s = ours[name]
+            pts = np.array([(sec.x3d(i), sec.y3d(i), sec.z3d(i), sec.diam3d(i) / 2) for i in range(sec.n3d())])
+            np.testing.assert_allclose(pts, s.points, rtol=1e-6, atol=1e-5)
+            if s.parent >= 0:
+                ref = h.SectionRef(sec=sec)
+                assert (ref.parent.name(), sec.parentseg().x) == (morph.sections[s.parent].name, s.parent_x)
