@@ -59,6 +59,9 @@ def models():
               [hc.Morphology.cable(1e6, 1.0)], 1.0, 0.025, 2.5, amps=[1.0], peak_memory_limit_mb=2048.0),
     ]
     out += [
+        Model("btree", "binary tree, 10 levels (1023 sections), 3/2 rule, trunk 200 µm x 4 µm, segments <= 5 µm",
+              [hc.Morphology.binary_tree(9, length=200.0, diam=4.0, length_ratio=2 ** (-1 / 3), rall=True)],
+              5.0, 0.025, 20.0, amps=[5.0]),
         Model("ca1", "CA1 pyramidal cell nrn__c91662.swc, HH everywhere, segments <= 5 µm",
               [real_neuron("nrn__c91662.swc")], 5.0, 0.025, 20.0, amps=[5.0]),
         Model("purkinje", "Purkinje cell (759 sections), HH everywhere, segments <= 5 µm",

@@ -69,7 +69,7 @@ def run_neuron(model, options):
         comp = hc.Cell(morph, max_segment=model.max_segment).compartments
         secs, ends = [], []
         for s in morph.sections:
-            points = [morph.graph.nodes[sample] for sample in s.samples]
+            points = [dict(zip(("x", "y", "z", "radius"), p)) for p in s.points]
             nseg = len(comp.section_nodes[s.index]) - 2
             # NEURON allows at most 32767 segments a section: cut longer straight sections
             # into equal pieces (the compartments stay the same).
@@ -92,7 +92,7 @@ def run_neuron(model, options):
                 sec.cm = 1.0
                 sec.insert("hh")
                 if parent is not None:
-                    sec.connect(parent(1.0), 0.0)
+                    sec.connect(parent(s.parent_x if k == 0 else 1.0), 0.0)
                 parent = sec
                 secs.append(sec)
             ends.append(parent)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .channels import Channel
-from .discretize import discretize
+from .discretize import discretize, segment_of
 from .errors import InputError
 from .morphology import REGIONS, Morphology
 from .validate import (CAPACITANCE_UF_CM2, D_LAMBDA, LENGTH_UM, RESISTIVITY_OHM_CM, TEMPERATURE_C, integer, is_number,
@@ -32,40 +32,59 @@ def _checked_types(loc):
 class Location:
     """A place on a cell.
 
-    Give exactly one of:
+    Give one of:
 
     x : float
         Fraction (0–1) of the path from the root to the farthest tip: on an unbranched
         cable, the fraction of its length from its root end.
+    section : str or int, with x (default 0.5)
+        NEURON's ``sec(x)``: a section by its Import3d name (``"dend[3]"``, ``"soma"``) or
+        its index in :attr:`Morphology.sections`, and the fraction ``x`` of its length from
+        its 0 end.  ``x = 0`` is the node it hangs from, ``x = 1`` its 1 end, and any other
+        ``x`` the segment holding it (``floor(x nseg)``, as NEURON).
     swc_id : int
         The compartment holding this SWC sample.
     node : int
         A node index (see :attr:`Cell.compartments`).
+
+    Examples
+    --------
+    >>> Location(section="dend[2]", x=0.5)
+    Location(x=0.5, swc_id=None, node=None, section='dend[2]')
     """
 
     x: float = None
     swc_id: int = None
     node: int = None
+    section: object = None
 
     def __post_init__(self):
+        if self.section is not None and self.x is None:
+            object.__setattr__(self, "x", 0.5)
         given = [k for k in ("x", "swc_id", "node") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise InputError(f"a location needs exactly one of x, swc_id, node; got {given or 'none'}",
-                             key="at")
+            raise InputError(f"a location needs exactly one of x, section (with x), swc_id, node; got "
+                             f"{given or 'none'}", key="at")
+
+
+#: The keys a location table may have.
+LOCATION_KEYS = ("x", "section", "swc_id", "node")
 
 
 def as_location(at):
-    """Turn a float (x), a dict ``{"x": ...}`` / ``{"swc_id": ...}`` or a Location into a Location."""
+    """Turn a float (x), a dict (keys :data:`LOCATION_KEYS`) or a Location into a Location."""
     if isinstance(at, Location):
         return at
     if isinstance(at, dict):
-        unknown = set(at) - {"x", "swc_id", "node"}
+        unknown = set(at) - set(LOCATION_KEYS)
         if unknown:
-            raise InputError(f"unknown location key(s) {sorted(unknown)}; use x or swc_id", key="at")
+            raise InputError(f"unknown location key(s) {sorted(unknown)}; use x, section and x, swc_id or node",
+                             key="at")
         return Location(**at)
     if isinstance(at, (int, float)) and not isinstance(at, bool):
         return Location(x=float(at))
-    raise InputError(f"a location is a fraction x or {{x = ...}} / {{swc_id = ...}}, got {at!r}", key="at")
+    raise InputError(f"a location is a fraction x or {{x = ...}} / {{section = \"dend[0]\", x = 0.5}} / "
+                     f"{{swc_id = ...}}, got {at!r}", key="at")
 
 
 class Cell:
@@ -183,8 +202,14 @@ class Cell:
                 raise InputError(f"no sample with id {loc.swc_id} in {self.morphology.name}", key="at.swc_id")
             return comp.sample_node[loc.swc_id]
         x = loc.x
-        if not (np.isfinite(x) and 0.0 <= x <= 1.0):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.floating)) or not (
+                np.isfinite(x) and 0.0 <= x <= 1.0):
             raise InputError(f"x must lie in [0, 1], got {x!r}", key="at.x")
+        if loc.section is not None:
+            nodes = comp.section_nodes[_wrap_section(self.morphology, loc.section).index]
+            if x == 0.0:
+                return int(nodes[0])
+            return int(nodes[-1]) if x == 1.0 else int(nodes[1 + segment_of(x, len(nodes) - 2)])
         path = self.main_path()
         if x == 0.0:
             return int(path[0])
@@ -196,3 +221,11 @@ class Cell:
         # boundary goes to the farther segment, as in NEURON.
         offset = np.abs(comp.distance[inner] - target - 1e-9 * comp.distance[path[-1]])
         return int(inner[np.argmin(offset)])
+
+
+def _wrap_section(morphology, name):
+    """``morphology.section(name)`` with the error keyed as a location's."""
+    try:
+        return morphology.section(name)
+    except InputError as err:
+        raise InputError(err.message, key="at.section") from None

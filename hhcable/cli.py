@@ -43,6 +43,10 @@ EXIT_SIMULATION = 3
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 #: Figure format when ``--plot`` (or the demo's ``--out``) has no extension.
 DEFAULT_FIGURE_FORMAT = "png"
+#: How ``hhcable run`` says which backend stepped.
+BACKEND_WORDS = {"numba": "compiled kernel, numba", "numpy": "numpy loop: numba is not installed"}
+#: How many of an SWC file's warnings ``hhcable run`` prints (``swc-info`` lists them all).
+SHOWN_WARNINGS = 3
 
 
 class Stopped(BaseException):
@@ -97,6 +101,7 @@ def cmd_run(args):
         fmt = _figure_format(plot, "--plot") if plot else None
         _not_an_input(outputs, [args.model])
         model = load(args.model)
+        _print_swc_warnings(model.simulation.cell.morphology)
         result, summary = model.run()
         if out:
             outputs.write(out, lambda fh: _write_npz(result, fh))
@@ -109,7 +114,7 @@ def cmd_run(args):
         print(json.dumps(summary, allow_nan=False))
         return 0
     print(f"{args.model}: {summary['n_compartments']} compartments, {summary['tstop_ms']:g} ms "
-          f"in {summary['run_wall_s']:.2f} s")
+          f"in {summary['run_wall_s']:.2f} s ({BACKEND_WORDS[summary['backend']]})")
     for name, p in summary["probes"].items():
         spikes = ", ".join(f"{s:.3f}" for s in p["spike_times_ms"])
         spikes = f"spikes at {spikes} ms" if spikes else "no spikes"
@@ -122,6 +127,17 @@ def cmd_run(args):
         if path:
             print(f"  wrote {path}")
     return 0
+
+
+def _print_swc_warnings(morph):
+    """A count of the morphology file's soft problems and the first few, on stderr (once)."""
+    if not morph.warnings:
+        return
+    n = len(morph.warnings)
+    print(f"hhcable: {morph.name}: {n} warning{'s' if n > 1 else ''}"
+          + (f" (all of them: hhcable swc-info {morph.name})" if n > SHOWN_WARNINGS else ""), file=sys.stderr)
+    for warning in morph.warnings[:SHOWN_WARNINGS]:
+        print(f"  {warning}", file=sys.stderr)
 
 
 def cmd_demo(args):

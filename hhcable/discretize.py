@@ -35,7 +35,8 @@ class Compartments:
     area : ndarray, µm²
         Membrane area of each node (0 for the zero-area section-end nodes).
     distance : ndarray, µm
-        Path distance from the root sample.
+        Path distance from the root node (the 0 end of the root section), along the
+        sections as they are joined.
     xyz : ndarray, shape (n, 3), µm
         Position of each node.
     diam : ndarray, µm
@@ -132,33 +133,64 @@ def _nseg(arc, diam, max_segment, d_lambda, Ra, cm):
     return n
 
 
+def segment_of(x, nseg):
+    """The segment (0..nseg-1) holding fraction ``x`` of a section, as NEURON's ``sec(x)``:
+    ``floor(x nseg)``, so a point on a boundary belongs to the farther segment."""
+    return min(int(x * nseg), nseg - 1)
+
+
 class _Frustums:
-    """Cumulative membrane area and axial resistance along one section's frustums."""
+    """Cumulative membrane area and axial resistance along one section's frustums.
+
+    As NEURON, a step in radius where two points coincide adds the annulus between the two
+    radii, to the segment that ends there (the first segment for a step at the 0 end).
+    """
 
     def __init__(self, arc, radius, Ra):
         self.arc, self.radius, self.Ra = arc, radius, Ra
         h = np.diff(arc)
         self.slope = np.divide(np.diff(radius), h, out=np.zeros_like(h), where=h > 0)
-        area, res = self._partial(np.arange(len(h)), h)
+        r0, r1 = radius[:-1], radius[1:]
+        area = np.pi * (r0 + r1) * np.hypot(h, r1 - r0)  # h = 0: the annulus
+        res = np.divide(self.Ra / np.pi * h, r0 * r1) * MOHM_PER_OHM_CM_PER_UM
         self.cum_area = np.concatenate([[0.0], np.cumsum(area)])
         self.cum_res = np.concatenate([[0.0], np.cumsum(res)])
 
-    def _partial(self, k, ds):
-        r0 = self.radius[k]
-        r1 = r0 + self.slope[k] * ds
-        area = np.pi * (r0 + r1) * np.hypot(ds, r1 - r0)
-        res = self.Ra / np.pi * ds / (r0 * r1) * MOHM_PER_OHM_CM_PER_UM
-        return area, res
+    def _index(self, s):
+        # The last point at or before s: past a step, the frustum after it.
+        return np.searchsorted(self.arc, s, side="right") - 1
 
     def at(self, s):
-        """Area (µm²) and resistance (MΩ) from the section start to arc positions ``s``."""
-        k = np.clip(np.searchsorted(self.arc, s, side="right") - 1, 0, len(self.arc) - 2)
-        area, res = self._partial(k, s - self.arc[k])
-        return self.cum_area[k] + area, self.cum_res[k] + res
+        """Area (µm²) and resistance (MΩ) from the section start to arc positions ``s``
+        (steps at ``s`` included)."""
+        k = self._index(s)
+        end = k >= len(self.arc) - 1
+        k = np.minimum(k, len(self.arc) - 2)
+        ds = np.where(end, 0.0, s - self.arc[k])
+        r0 = self.radius[k]
+        r1 = r0 + self.slope[k] * ds
+        area = np.where(end, self.cum_area[-1], self.cum_area[k] + np.pi * (r0 + r1) * np.hypot(ds, r1 - r0))
+        res = np.where(end, self.cum_res[-1],
+                       self.cum_res[k] + self.Ra / np.pi * ds / (r0 * r1) * MOHM_PER_OHM_CM_PER_UM)
+        return area, res
 
     def radius_at(self, s):
-        k = np.clip(np.searchsorted(self.arc, s, side="right") - 1, 0, len(self.arc) - 2)
+        k = np.clip(self._index(s), 0, len(self.arc) - 2)
         return self.radius[k] + self.slope[k] * (s - self.arc[k])
+
+
+def _visit_order(sections):
+    """Sections depth-first, a section's children attached at its 1 end first, so that a
+    node with one child is followed by it (the Hines order the solver needs)."""
+    kids = [[] for _ in sections]
+    for sec in sections[1:]:
+        kids[sec.parent].append(sec)
+    order, stack = [], [sections[0]]
+    while stack:
+        sec = stack.pop()
+        order.append(sec.index)
+        stack.extend(sorted(kids[sec.index], key=lambda c: (c.parent_x == 1.0, -c.index)))
+    return order
 
 
 def discretize(morphology, Ra, cm, max_segment=None, d_lambda=None):
@@ -188,37 +220,41 @@ def discretize(morphology, Ra, cm, max_segment=None, d_lambda=None):
         if value is not None and not (np.isfinite(value) and value > 0):
             raise InputError(f"must be positive, got {value!r}", key=key)
 
-    g = morphology.graph
-    root = g.nodes[morphology.root]
+    sections = morphology.sections
+    root = sections[0].points[0]
     cols = {k: [] for k in ("parent", "g_axial", "area", "distance", "diam", "type", "section", "x")}
-    xyz = [np.array([[root["x"], root["y"], root["z"]]])]
+    xyz = [root[None, :3]]
     for k, v in (("parent", -1), ("g_axial", 0.0), ("area", 0.0), ("distance", 0.0),
-                 ("diam", 2 * root["radius"]), ("type", root["type"]), ("section", -1), ("x", 0.0)):
+                 ("diam", 2 * root[3]), ("type", sections[0].type), ("section", -1), ("x", 0.0)):
         cols[k].append(np.array([v]))
-    sample_node = {morphology.root: 0}
-    end_node, end_distance, section_nodes, n = [], [], [], 1
+    section_nodes = [None] * len(sections)
+    section_distance = [None] * len(sections)  # of the same nodes (µm)
+    n = 1
 
-    for sec in morphology.sections:
-        pts = np.array([[g.nodes[s][c] for c in ("x", "y", "z")] for s in sec.samples], dtype=float)
-        radius = np.array([g.nodes[s]["radius"] for s in sec.samples], dtype=float)
-        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    for i in _visit_order(sections):
+        sec = sections[i]
+        arc, pts = sec.arc, sec.points
         length = arc[-1]
         if not length > 0:
-            raise InputError(f"section starting at sample {sec.samples[0]} has zero length",
+            raise InputError(f"section {sec.name} (ending at sample {sec.samples[-1]}) has zero length",
                              key=morphology.name)
-        nseg = _nseg(arc, 2 * radius, max_segment, d_lambda, Ra, cm)
-        fr = _Frustums(arc, radius, Ra)
+        nseg = _nseg(arc, 2 * pts[:, 3], max_segment, d_lambda, Ra, cm)
+        fr = _Frustums(arc, pts[:, 3], Ra)
         bounds = np.linspace(0.0, length, nseg + 1)
         centres = (bounds[:-1] + bounds[1:]) / 2
         area_b, res_b = fr.at(bounds)
+        area_b[0] = 0.0  # a step at the 0 end belongs to the first segment
         _, res_c = fr.at(centres)
         # Resistance from each node to the previous one: parent node -> first centre,
         # centre -> centre, last centre -> 1-end node.
         res_to_parent = np.diff(np.concatenate([[0.0], res_c, [res_b[-1]]]))
-        parent_node = 0 if sec.parent < 0 else end_node[sec.parent]
+        if sec.parent < 0:
+            parent_node, base = 0, 0.0
+        else:
+            at = _attachment(len(section_nodes[sec.parent]) - 2, sec.parent_x)
+            parent_node, base = int(section_nodes[sec.parent][at]), section_distance[sec.parent][at]
         idx = np.arange(n, n + nseg + 1)
         s_nodes = np.concatenate([centres, [length]])
-        base = 0.0 if sec.parent < 0 else end_distance[sec.parent]
         cols["parent"].append(np.concatenate([[parent_node], idx[:-1]]))
         cols["g_axial"].append(1.0 / res_to_parent)
         cols["area"].append(np.concatenate([np.diff(area_b), [0.0]]))
@@ -228,15 +264,8 @@ def discretize(morphology, Ra, cm, max_segment=None, d_lambda=None):
         cols["section"].append(np.full(nseg + 1, sec.index))
         cols["x"].append(s_nodes / length)
         xyz.append(np.column_stack([np.interp(s_nodes, arc, pts[:, c]) for c in range(3)]))
-        # Samples inside the section belong to the segment holding them; the end sample
-        # belongs to the 1-end node.
-        seg_of = np.minimum((arc[1:] / length * nseg).astype(int), nseg - 1)
-        for sample, seg in zip(sec.samples[1:-1], seg_of[:-1]):
-            sample_node[sample] = int(idx[seg])
-        sample_node[sec.samples[-1]] = int(idx[-1])
-        end_node.append(int(idx[-1]))
-        end_distance.append(base + length)
-        section_nodes.append(np.concatenate([[parent_node], idx]))
+        section_nodes[i] = np.concatenate([[parent_node], idx])
+        section_distance[i] = np.concatenate([[base], base + s_nodes])
         n += nseg + 1
 
     return Compartments(
@@ -250,6 +279,35 @@ def discretize(morphology, Ra, cm, max_segment=None, d_lambda=None):
         section=np.concatenate(cols["section"]).astype(int),
         x=np.concatenate(cols["x"]).astype(float),
         section_nodes=section_nodes,
-        sample_node=sample_node,
+        sample_node=_sample_nodes(morphology, section_nodes),
     )
 
+
+def _attachment(nseg, x):
+    """Position, in a section's node list (parent's node, centres, 1-end node), of the node
+    at fraction ``x``: the 0 end, the 1 end, or the centre of the segment holding ``x``."""
+    if x == 0.0:
+        return 0
+    if x == 1.0:
+        return nseg + 1
+    return 1 + segment_of(x, nseg)
+
+
+def _sample_nodes(morphology, section_nodes):
+    """SWC sample id -> the node whose segment holds the sample.
+
+    A section's last sample belongs to its 1-end node, the root section's first sample to
+    the root node; any other sample to the segment holding it (a sample on a boundary to
+    the farther segment, as NEURON's ``sec(x)``).
+    """
+    sections = morphology.sections
+    out = {}
+    for sample, (i, s) in morphology.sectioning.place.items():
+        nodes, length = section_nodes[i], sections[i].length
+        if s >= length:
+            out[sample] = int(nodes[-1])
+        elif s <= 0.0 and i == 0:
+            out[sample] = int(nodes[0])
+        else:
+            out[sample] = int(nodes[1 + segment_of(s / length, len(nodes) - 2)])
+    return out

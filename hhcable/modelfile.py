@@ -22,7 +22,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 SECTIONS = {
-    "morphology": {"cable", "swc", "scale", "soma"},
+    "morphology": {"cable", "swc", "scale", "soma", "builder"},
     "discretization": {"max_segment_um", "d_lambda"},
     "biophysics": {"cm_uF_cm2", "Ra_ohm_cm", "celsius", "mechanisms", "mechanism_files"},
     "stimulus": {"kind", "at", "delay_ms", "dur_ms", "amp_nA", "interval_ms", "number", "t_ms"},
@@ -215,8 +215,27 @@ def load(path):
     return Model(sim, tstop, velocity, source)
 
 
+#: ``[morphology] builder = "..."``: each builder's keys (with units) and the
+#: :class:`~hhcable.Morphology` parameter each one sets.
+BUILDERS = {
+    "cable": {"length_um": "length", "diam_um": "diam", "diam_end_um": "diam_end"},
+    "y_junction": {"parent_length_um": "parent_length", "parent_diam_um": "parent_diam",
+                   "daughter_lengths_um": "daughter_lengths", "daughter_diams_um": "daughter_diams",
+                   "angle_deg": "angle"},
+    "binary_tree": {"depth": "depth", "length_um": "length", "diam_um": "diam", "length_ratio": "length_ratio",
+                    "diam_ratio": "diam_ratio", "rall": "rall"},
+    "soma_with_dendrites": {"soma_diam_um": "soma_diam", "n_dendrites": "n_dendrites",
+                            "dend_length_um": "dend_length", "dend_diam_um": "dend_diam",
+                            "axon_length_um": "axon_length", "axon_diam_um": "axon_diam"},
+}
+
+
 def _morphology(r):
-    r.check_keys(SECTIONS["morphology"])
+    """``[morphology]``: an SWC file (``swc = ...``), a builder (``builder = "binary_tree"`` and
+    its keys, see :data:`BUILDERS`), or the older ``[morphology.cable]`` table."""
+    if "builder" in r.table:
+        return _built_morphology(r)
+    r.check_keys(SECTIONS["morphology"] - {"builder"})
     if "swc" in r.table:
         return _swc_morphology(r)
     cable = r.sub("cable")
@@ -227,10 +246,34 @@ def _morphology(r):
     return Morphology.cable(length=length, diam=diam, diam_end=diam_end)
 
 
+def _built_morphology(r):
+    builder = r.string("builder")
+    if builder not in BUILDERS:
+        raise r.error("builder", f"unknown builder {builder!r}; use one of {sorted(BUILDERS)}")
+    keys = BUILDERS[builder]
+    r.check_keys({"builder", *keys})
+    for key, value in r.table.items():
+        if key != "builder" and (isinstance(value, (dict, str)) or (
+                isinstance(value, list) and not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                    for v in value))):
+            raise r.error(key, f"must be a number{'s' if isinstance(value, list) else ''}, got {value!r}")
+    kwargs = {keys[k]: v for k, v in r.table.items() if k != "builder"}
+    by_parameter = {param: key for key, param in keys.items()}
+    try:
+        return getattr(Morphology, builder)(**kwargs)
+    except TypeError as err:  # a parameter the builder needs is missing
+        missing = [key for key, param in keys.items() if f"'{param}'" in str(err)]
+        raise r.error(missing[0] if missing else "builder", "missing") from None
+    except InputError as err:
+        key = by_parameter.get((err.key or "").split("[")[0], "builder")
+        raise r.error(key, err.message) from None
+
+
 def _swc_morphology(r):
     """``swc = "cell.swc"`` (relative to the model file), optional ``scale`` (µm per file unit) and
     ``soma`` (see :mod:`hhcable.swc`).  The file's soft problems are kept in the morphology's
-    ``warnings`` (``hhcable swc-info`` lists them), not printed."""
+    ``warnings`` (``hhcable run`` prints a count and the first few; ``hhcable swc-info`` lists
+    them all), not emitted as Python warnings."""
 
     from .swc import SOMA_OPTIONS, SWCWarning, read_swc
 
@@ -296,7 +339,8 @@ def _cell(top, morph):
 def _location(r, cell, key="at"):
     table = r.table.get(key)
     if not isinstance(table, dict):
-        raise r.error(key, "missing table like { x = 0.5 }" if table is None else f"must be a table, got {table!r}")
+        raise r.error(key, "missing table like { x = 0.5 } or { section = \"dend[0]\", x = 0.5 }" if table is None
+                      else f"must be a table, got {table!r}")
     loc = _wrap(r, key, lambda: as_location(table))
     _wrap(r, key, lambda: cell.locate(loc))
     return loc

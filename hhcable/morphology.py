@@ -6,18 +6,23 @@ points) and whose edges run from parent to child.  Every node carries ``x, y, z`
 4 apical dendrite, others kept as they are).  The shape between a sample and its parent is
 a frustum (a truncated cone) whose type is the child's.
 
+Samples become *sections* (unbranched cables with their own 3-d points) by the rules of
+NEURON's Import3d, soma included: see :mod:`hhcable.sections`.
+
 A Morphology knows nothing of channels or of how it is discretised.
 """
-
-from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 
+from . import sections as _sections
 from .errors import InputError
+from .sections import TYPE_NAMES, Section
+
+__all__ = ["Morphology", "Section", "REGIONS", "RALL_DIAM_RATIO"]
 
 #: Region names accepted wherever a place is chosen by type, and their SWC type codes.
-REGIONS = {"soma": 1, "axon": 2, "dend": 3, "apic": 4}
+REGIONS = {name: code for code, name in TYPE_NAMES.items()}
 #: Daughter-to-parent diameter ratio of a symmetric branch point obeying Rall's 3/2 rule.
 RALL_DIAM_RATIO = 2.0 ** (-2.0 / 3.0)
 
@@ -48,29 +53,6 @@ def _add(graph, parent, xyz, radius, type):
     return sample
 
 
-@dataclass(frozen=True)
-class Section:
-    """An unbranched run of frustums of one type.
-
-    Attributes
-    ----------
-    index : int
-        Position of the section in :attr:`Morphology.sections` (parents come first).
-    samples : tuple of int
-        Sample ids from the start point (shared with the parent section, or the root)
-        to the end point.
-    parent : int
-        Index of the parent section, or -1 for sections that start at the root.
-    type : int
-        SWC type code of the section's frustums.
-    """
-
-    index: int
-    samples: tuple
-    parent: int
-    type: int
-
-
 class Morphology:
     """A neuron's shape: a tree of samples with positions and radii (µm).
 
@@ -78,14 +60,15 @@ class Morphology:
     ----------
     graph : networkx.DiGraph
         Edges from parent to child; every node has ``x``, ``y``, ``z``, ``radius`` (µm)
-        and ``type`` (int) attributes.  It must be a tree with at least two samples.
+        and ``type`` (int) attributes.  It must be a tree with at least two samples, or a
+        single soma sample (a sphere).
     name : str, optional
         A label used in messages (for example the file the shape came from).
-    soma : str, optional
-        How the soma is represented (see :mod:`hhcable.swc`): ``"none"``, ``"sphere"``,
-        ``"three-point"`` or ``"cylinders"``.
     warnings : sequence of str, optional
         Soft problems found while reading the shape (``file:line: message``).
+    three_point_sphere : bool, optional
+        Read a NeuroMorpho three-point soma as the sphere it stands for (default, as NEURON
+        does); False reads it as the two cylinders between its samples.
 
     Attributes
     ----------
@@ -98,11 +81,11 @@ class Morphology:
         If the graph is not a single tree or a node lacks an attribute.
     """
 
-    def __init__(self, graph, name="morphology", soma="none", warnings=()):
+    def __init__(self, graph, name="morphology", warnings=(), three_point_sphere=True):
         self.name = name
-        self.soma = soma
         self.warnings = list(warnings)
-        if graph.number_of_nodes() < 2:
+        self.three_point_sphere = bool(three_point_sphere)
+        if graph.number_of_nodes() == 0:
             raise InputError("a morphology needs at least two samples", key=name)
         if not nx.is_arborescence(graph):
             raise InputError("the samples must form a single tree rooted at one sample", key=name)
@@ -112,9 +95,11 @@ class Morphology:
                 raise InputError(f"sample {node} lacks {sorted(missing)}", key=name)
             if not data["radius"] > 0:
                 raise InputError(f"sample {node} has radius {data['radius']}; radii must be > 0", key=name)
+        if graph.number_of_nodes() == 1 and next(iter(graph.nodes(data="type")))[1] != REGIONS["soma"]:
+            raise InputError("a morphology needs at least two samples (or one soma sample)", key=name)
         self.graph = graph
         self.root = next(n for n, d in graph.in_degree() if d == 0)
-        self._sections = None
+        self._sectioning = None
 
     # -- builders ---------------------------------------------------------------------
     @classmethod
@@ -234,9 +219,12 @@ class Morphology:
                             axon_length=1000.0, axon_diam=1.0):
         """A spherical soma with straight dendrites and an axon (a "ball and sticks").
 
-        The soma is a cylinder whose length equals its diameter (NEURON's sphere), three
-        samples along y as in a NeuroMorpho three-point soma.  Dendrites (type 3) and the
-        axon (type 2, along -x) start at the soma centre; their lengths count from there.
+        The soma is a NeuroMorpho three-point soma (samples 0, 1, 2 along y), which NEURON
+        and hhcable read as a sphere: a cylinder whose length is its diameter.  Dendrites
+        (type 3) and the axon (type 2, along -x) start at the soma centre with their own
+        diameter and attach to the soma's middle, ``soma(0.5)``; their lengths count from
+        the centre.  Written with :func:`~hhcable.write_swc`, the file loads into NEURON's
+        Import3d as the same cell.
 
         Parameters
         ----------
@@ -268,7 +256,7 @@ class Morphology:
         for phi, length, diam, kind in neurites:
             start = _add(g, centre, (0.0, 0.0, 0.0), diam / 2, kind)
             _add(g, start, (length * np.cos(phi), length * np.sin(phi), 0.0), diam / 2, kind)
-        return cls(g, name="soma_with_dendrites", soma="three-point")
+        return cls(g, name="soma_with_dendrites")
 
     # -- queries ------------------------------------------------------------------------
     def parent(self, sample):
@@ -285,36 +273,40 @@ class Morphology:
         return float(np.sqrt((a["x"] - b["x"]) ** 2 + (a["y"] - b["y"]) ** 2 + (a["z"] - b["z"]) ** 2))
 
     @property
+    def sectioning(self):
+        """The sections and where each sample sits (:class:`hhcable.sections.Sectioning`)."""
+        if self._sectioning is None:
+            self._sectioning = _sections.build(self.graph, self.root, self.three_point_sphere)
+        return self._sectioning
+
+    @property
     def sections(self):
-        """Unbranched runs of frustums, parents before children (list of :class:`Section`).
+        """The cell's sections as NEURON's Import3d makes them, parents first (list of
+        :class:`~hhcable.sections.Section`; see :mod:`hhcable.sections`)."""
+        return self.sectioning.sections
 
-        A section ends at a branch point, a tip, or where the type code changes.
-        """
-        if self._sections is None:
-            self._sections = self._split_sections()
-        return self._sections
+    @property
+    def soma(self):
+        """How the soma is represented: ``"none"``, ``"sphere"`` (one point),
+        ``"three-point"`` (NeuroMorpho's rule: a sphere too) or ``"cylinders"``."""
+        return self.sectioning.soma
 
-    def _split_sections(self):
-        g = self.graph
-        sections = []
-        # Each stack entry: (start sample, first child sample, parent section index)
-        stack = [(self.root, c, -1) for c in reversed(sorted(g.successors(self.root)))]
-        while stack:
-            start, node, parent = stack.pop()
-            kind = g.nodes[node]["type"]
-            run = [start, node]
-            while True:
-                children = sorted(g.successors(node))
-                if len(children) == 1 and g.nodes[children[0]]["type"] == kind:
-                    node = children[0]
-                    run.append(node)
-                else:
-                    break
-            index = len(sections)
-            sections.append(Section(index, tuple(run), parent, kind))
-            for c in reversed(children):
-                stack.append((node, c, index))
-        return sections
+    def section(self, name):
+        """The section called ``name`` (``"dend[3]"``; ``"soma"`` is ``"soma[0]"``), or with that index."""
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+            if not 0 <= name < len(self.sections):
+                raise InputError(f"section {name} is out of range 0..{len(self.sections) - 1}", key="section")
+            return self.sections[int(name)]
+        if not isinstance(name, str):
+            raise InputError(f"a section is a name like 'dend[3]' or an index, got {name!r}", key="section")
+        wanted = name.replace(" ", "")
+        wanted = wanted if wanted.endswith("]") else f"{wanted}[0]"
+        for sec in self.sections:
+            if sec.name == wanted:
+                return sec
+        kinds = sorted({s.name.split("[")[0] for s in self.sections})
+        raise InputError(f"no section {name!r} in {self.name}; sections are named {kinds} with an index "
+                         f"like 'dend[0]'", key="section")
 
     def is_unbranched(self):
         """True if every sample has at most one child."""
@@ -327,8 +319,9 @@ class Morphology:
         return float(sum(self.segment_length(u if self.parent(u) == v else v) for u, v in zip(path, path[1:])))
 
     def tips(self):
-        """Sample ids with no children."""
-        return sorted(n for n, d in self.graph.out_degree() if d == 0)
+        """Ends of the neurites: sample ids with no children, soma samples excluded."""
+        g = self.graph
+        return sorted(n for n, d in g.out_degree() if d == 0 and g.nodes[n]["type"] != REGIONS["soma"])
 
     def children(self, sample):
         """Child sample ids of ``sample``, sorted."""
@@ -340,8 +333,7 @@ class Morphology:
         g, order = self.graph, 0
         node = self.parent(sample)
         while node is not None:
-            real = [c for c in g.successors(node) if not g.nodes[c].get("synthetic")]
-            if len(real) >= 2 and g.nodes[node]["type"] != REGIONS["soma"]:
+            if g.out_degree(node) >= 2 and g.nodes[node]["type"] != REGIONS["soma"]:
                 order += 1
             node = self.parent(node)
         return order

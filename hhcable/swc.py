@@ -18,26 +18,34 @@ and a branch (an unbranched run of one type) whose points all coincide: it has n
 
 Soft problems are collected in :attr:`Morphology.warnings` (strings ``file:line: message``)
 and also emitted as :class:`SWCWarning`: zero radii (raised to ``min_radius``, default
-:data:`MIN_RADIUS_UM`), zero-length segments, radii that change by more than
-:data:`RADIUS_JUMP_RATIO` between a sample and its parent, and type codes outside 0–4.
+:data:`MIN_RADIUS_UM`), zero-length segments inside neurites, radii that change by more than
+:data:`RADIUS_JUMP_RATIO` between a sample and its parent, type codes outside 0–4, and
+sections removed because they have no membrane (a branch whose points coincide, as NEURON's
+Import3d removes them).  The root section (the soma, or the first branch of a file without
+one) must have length.
 
-Soma conventions (the ``soma`` option)
---------------------------------------
+Soma and neurites
+-----------------
+Samples become sections exactly as NEURON's Import3d makes them (:mod:`hhcable.sections`,
+figure in ``docs/soma.md``): a one-point soma is a sphere (a cylinder whose length is its
+diameter), so is a NeuroMorpho three-point soma, and a soma of more points (a contour or a
+chain of cylinders) is the frustums between them.  A neurite starts at its own first sample
+and attaches to the soma's middle, ``soma(0.5)``, where Import3d attaches it; its length and
+area count from its first sample, as in NeuroM and MorphIO.
+
+The ``soma`` option:
+
 ``"auto"`` (default)
-    A soma given as **one point** is a sphere of that radius; like NEURON's Import3d it is
-    represented as a cylinder whose length equals its diameter (the sphere's membrane area).
-    The cylinder is built from the soma sample (its centre) and two synthetic samples at
-    ``y ± r`` (ids :data:`SYNTHETIC_SOMA_IDS`, attribute ``synthetic=True``), exactly the
-    NeuroMorpho **three-point** soma, which is itself used as it is.  A soma of **several
-    points** (a chain of cylinders) is used as the frustums between them.
+    As above.
 ``"sphere"``
     As ``"auto"``, but the file must have a one- or three-point soma.
 ``"cylinders"``
-    Soma samples are frustums exactly as given; a one-point soma then has no membrane.
+    A three-point soma is read as the two cylinders between its samples (NEURON does this
+    when the three points do not meet NeuroMorpho's rule); a one-point soma is a sphere.
 
 The representation used is :attr:`Morphology.soma`: ``"none"``, ``"sphere"``,
-``"three-point"`` or ``"cylinders"``.  Neurites keep hanging from the samples the file names,
-so every SWC id keeps its compartment (``Location(swc_id=N)``).
+``"three-point"`` or ``"cylinders"``.  Every SWC id keeps a compartment
+(``Location(swc_id=N)``).
 """
 
 import math
@@ -46,6 +54,7 @@ import re
 import warnings
 
 import networkx as nx
+import numpy as np
 
 from . import validate
 from .discretize import discretize
@@ -58,11 +67,17 @@ MIN_RADIUS_UM = 0.05
 RADIUS_JUMP_RATIO = 5.0
 #: Type codes of the SWC standard (0 undefined, 1 soma, 2 axon, 3 basal, 4 apical).
 STANDARD_TYPES = (0, 1, 2, 3, 4)
-#: Ids of the two synthetic samples that turn a one-point soma into a cylinder.
-SYNTHETIC_SOMA_IDS = (-2, -3)
+#: Names of the type codes: NeuroMorpho.Org's 0-4, and 5-7 of the original SWC
+#: specification (Cannon et al. 1998), which skeletonising tools such as navis still write.
+TYPE_NAMES = {0: "undefined", 1: "soma", 2: "axon", 3: "basal dendrite", 4: "apical dendrite",
+              5: "fork point", 6: "end point", 7: "custom"}
 SOMA_OPTIONS = ("auto", "sphere", "cylinders")
-#: Relative tolerance when recognising the NeuroMorpho three-point soma.
-_THREE_POINT_TOLERANCE = 0.05
+#: A median radius (µm) above this says the file is not in µm (neurites are a few µm thick).
+NANOMETRE_MEDIAN_RADIUS_UM = 20.0
+#: An extent (µm, bounding-box diagonal) above this says the same (5 cm: no neuron is that big).
+NANOMETRE_EXTENT_UM = 50_000.0
+#: µm per nm: the ``scale`` for files in nanometres.
+UM_PER_NM = 1e-3
 #: A segment length (µm) longer than any section: one segment each when only areas are wanted.
 _WHOLE_SECTIONS = 1e12
 _COLUMNS = ("id", "type", "x", "y", "z", "radius", "parent")
@@ -260,34 +275,14 @@ def _check_tree(rows, source):
     return by_id, root
 
 
-def _soma_kind(graph, soma_samples):
-    """``"none"``, ``"sphere"`` (one point), ``"three-point"`` or ``"cylinders"``."""
-    if not soma_samples:
-        return "none"
-    if len(soma_samples) == 1:
-        return "sphere"
-    if len(soma_samples) == 3:
-        centre = next((s for s in soma_samples if set(graph.successors(s)) >= set(soma_samples) - {s}), None)
-        if centre is not None:
-            c = graph.nodes[centre]
-            r = c["radius"]
-            ok = all(
-                abs(math.dist((c["x"], c["y"], c["z"]), (graph.nodes[s]["x"], graph.nodes[s]["y"],
-                                                          graph.nodes[s]["z"])) - r) <= _THREE_POINT_TOLERANCE * r
-                for s in soma_samples if s != centre)
-            if ok:
-                return "three-point"
-    return "cylinders"
-
-
 def parse_swc(text, source="<string>", scale=1.0, soma="auto", min_radius=MIN_RADIUS_UM):
     """Load a morphology from SWC text; parameters as :func:`read_swc`.
 
     Examples
     --------
     >>> m = parse_swc("1 1 0 0 0 5 -1\\n2 3 0 5 0 1 1\\n3 3 0 50 0 1 2\\n")
-    >>> m.soma, len(m.sections)
-    ('sphere', 3)
+    >>> m.soma, [(s.name, s.parent_x) for s in m.sections]
+    ('sphere', [('soma[0]', 1.0), ('dend[0]', 0.5)])
     """
     if soma not in SOMA_OPTIONS:
         raise InputError(f"unknown soma convention {soma!r}; use one of {SOMA_OPTIONS}", key="soma")
@@ -302,45 +297,31 @@ def parse_swc(text, source="<string>", scale=1.0, soma="auto", min_radius=MIN_RA
     graph.add_edges_from((row[7], row[1]) for row in rows if row[7] != -1)
     notes += _soft_problems(graph, rows, min_radius)
 
-    soma_samples = [s for s, d in graph.nodes(data=True) if d["type"] == _SOMA]
-    kind = _soma_kind(graph, soma_samples)
-    if soma == "sphere" and kind not in ("sphere", "three-point"):
-        raise SWCError(f"soma='sphere' needs a one- or three-point soma; this soma has {len(soma_samples)} "
-                       "points (use soma='cylinders')", source=source, line=by_id[soma_samples[0]][0]
-                       if soma_samples else None)
-    if kind == "sphere":
-        if soma == "cylinders":
-            notes.append((by_id[soma_samples[0]][0], "one-point soma read as cylinders has no membrane"))
-            kind = "cylinders"
-        else:
-            _expand_sphere(graph, soma_samples[0])
-    if graph.number_of_nodes() < 2:
+    if graph.number_of_nodes() < 2 and rows[0][2] != _SOMA:
         raise SWCError("a morphology needs at least two samples (or a one-point soma)",
                        source=source, line=rows[0][0], sample=root)
-
+    try:
+        morph = Morphology(graph, name=source, three_point_sphere=soma != "cylinders")
+    except InputError as err:  # the checks above should leave nothing; keep the promise anyway
+        raise SWCError(err.message, source=source) from None
+    if soma == "sphere" and morph.soma not in ("sphere", "three-point"):
+        soma_samples = morph.region("soma")
+        raise SWCError(f"soma='sphere' needs a one- or three-point soma; this soma has {len(soma_samples)} "
+                       "points that are not NeuroMorpho's three-point soma (use soma='auto')", source=source,
+                       line=by_id[soma_samples[0]][0] if soma_samples else None)
+    first = morph.sections[0]
+    if not first.length > 0:
+        end = first.samples[-1]
+        raise SWCError(f"the root section ending at sample {end} has zero length (its points coincide), so "
+                       "it has no membrane to simulate", source=source, line=by_id[end][0], sample=end)
+    for end, why in morph.sectioning.removed:
+        notes.append((by_id[end][0], f"the branch ending at sample {end} has {why} once joined to its parent, "
+                                     "so no membrane: removed, as NEURON's Import3d removes it"))
     messages = [f"{source}:{line}: {message}" for line, message in sorted(notes)]
     for message in messages:
         warnings.warn(message, SWCWarning, stacklevel=3)
-    try:
-        morph = Morphology(graph, name=source, soma=kind, warnings=messages)
-    except InputError as err:  # the checks above should leave nothing; keep the promise anyway
-        raise SWCError(err.message, source=source) from None
-    for section in morph.sections:
-        if not any(morph.segment_length(sample) > 0 for sample in section.samples[1:]):
-            end = section.samples[-1]
-            raise SWCError(f"the branch ending at sample {end} has zero length (its points coincide with "
-                           f"sample {section.samples[0]}), so it has no membrane to simulate",
-                           source=source, line=graph.nodes[end].get("line"), sample=end)
+    morph.warnings = messages
     return morph
-
-
-def _expand_sphere(graph, centre):
-    """Turn a one-point soma into a cylinder of length = diameter along y (two synthetic samples)."""
-    c = graph.nodes[centre]
-    for sign, sample in zip((-1.0, 1.0), SYNTHETIC_SOMA_IDS):
-        graph.add_node(sample, x=c["x"], y=c["y"] + sign * c["radius"], z=c["z"], radius=c["radius"],
-                       type=_SOMA, synthetic=True)
-        graph.add_edge(centre, sample)
 
 
 def _soft_problems(graph, rows, min_radius):
@@ -358,7 +339,9 @@ def _soft_problems(graph, rows, min_radius):
         if parent == -1:
             continue
         a, b = graph.nodes[parent], graph.nodes[sample]
-        if (a["x"], a["y"], a["z"]) == (b["x"], b["y"], b["z"]):
+        # A neurite that starts at a soma sample's position is joined to it only electrically.
+        starts_at_soma = a["type"] == _SOMA and b["type"] != _SOMA
+        if (a["x"], a["y"], a["z"]) == (b["x"], b["y"], b["z"]) and not starts_at_soma:
             flat.append((line, sample, parent))
         ratio = b["radius"] / a["radius"]
         floored = 0 in (by_radius[sample], by_radius[parent])
@@ -384,9 +367,11 @@ def _soft_problems(graph, rows, min_radius):
 
 
 def write_swc(morphology, dest):
-    """Write a morphology as SWC (µm), parents before children, synthetic samples left out.
+    """Write a morphology as SWC (µm), parents before children (depth-first).
 
-    Loading the result with the same ``soma`` option gives back the same tree.
+    Loading the result with the same ``soma`` option gives back the same tree; NEURON's
+    Import3d reads it as the same sections when the ids grow from parent to child (as they
+    do in files written by the builders of :class:`~hhcable.Morphology`).
 
     Parameters
     ----------
@@ -399,8 +384,6 @@ def write_swc(morphology, dest):
              "# id type x y z radius parent"]
     for sample in nx.dfs_preorder_nodes(g, morphology.root):
         d = g.nodes[sample]
-        if d.get("synthetic"):
-            continue
         parent = morphology.parent(sample)
         lines.append(f"{sample} {d['type']} {d['x']!r} {d['y']!r} {d['z']!r} {d['radius']!r} "
                      f"{-1 if parent is None else parent}")
@@ -412,45 +395,97 @@ def write_swc(morphology, dest):
             f.write(text)
 
 
+def type_name(code):
+    """The name of an SWC type code (``"basal dendrite"`` for 3, ``"custom type 12"`` for 12)."""
+    return TYPE_NAMES.get(code, f"custom type {code}")
+
+
+def _neurite_sections(morphology):
+    """Samples that start a neurite section as NeuroM counts them: a neurite's first sample
+    and every child of a branch point (soma excluded)."""
+    g = morphology.graph
+    starts = []
+    for s, d in g.nodes(data="type"):
+        if d == _SOMA:
+            continue
+        p = morphology.parent(s)
+        if p is None:
+            if g.out_degree(s) == 1:
+                starts.append(s)
+        elif g.nodes[p]["type"] == _SOMA or g.out_degree(p) >= 2:
+            starts.append(s)
+    return starts
+
+
+def units_hint(morphology):
+    """A sentence saying the file looks like nanometres read as µm, or None.
+
+    Neurites are a few µm thick and no neuron spans 5 cm: a median radius over
+    :data:`NANOMETRE_MEDIAN_RADIUS_UM` or an extent over :data:`NANOMETRE_EXTENT_UM` means
+    the coordinates are in smaller units (EM skeletons are usually in nm).
+    """
+    g = morphology.graph
+    xyz = np.array([(d["x"], d["y"], d["z"]) for _, d in g.nodes(data=True)])
+    radius = float(np.median([d for _, d in g.nodes(data="radius")]))
+    extent = float(np.linalg.norm(xyz.max(axis=0) - xyz.min(axis=0)))
+    if radius > NANOMETRE_MEDIAN_RADIUS_UM or extent > NANOMETRE_EXTENT_UM:
+        return (f"sizes look like nanometres read as µm (median radius {radius:.3g} µm, extent "
+                f"{extent / 1000:.3g} mm); load with scale={UM_PER_NM:g} (hhcable swc-info --scale {UM_PER_NM:g})")
+    return None
+
+
 def summary(morphology):
     """Counts and sizes of a morphology, as ``hhcable swc-info --json`` prints them.
 
-    Synthetic soma samples are not counted.  ``neurite_length_um`` sums the distance between
-    every non-soma sample and its parent, the segment joining a neurite to the soma
-    included; ``area_um2`` is the membrane area of all frustums (the soma as represented).
+    Counted as NeuroM counts them, the soma excluded: ``n_sections`` (neurite sections,
+    from a neurite's first sample or a branch point to the next branch point or tip),
+    ``n_branch_points`` (neurite samples with two or more children), ``n_tips`` and
+    ``neurite_length_um`` (the sum of the segments between neurite samples: a neurite's
+    length starts at its first sample, not at the soma), also per type in
+    ``length_by_type_um``.  ``n_neuron_sections`` is the number of sections NEURON's
+    Import3d makes (what is simulated, soma included); ``area_um2`` the membrane area of
+    all of them.  ``units_hint`` is :func:`units_hint`'s sentence or None.
 
     Returns
     -------
     dict
     """
     g = morphology.graph
-    real = [s for s, d in g.nodes(data=True) if not d.get("synthetic")]
-    types = {}
-    for s in real:
-        code = str(g.nodes[s]["type"])
+    types, lengths = {}, {}
+    for s, code in g.nodes(data="type"):
         types[code] = types.get(code, 0) + 1
-    n_children = {s: sum(1 for c in g.successors(s) if not g.nodes[c].get("synthetic")) for s in real}
-    length = sum(morphology.segment_length(s) for s in real if g.nodes[s]["type"] != _SOMA)
+        p = morphology.parent(s)
+        if code != _SOMA and p is not None and g.nodes[p]["type"] != _SOMA:
+            lengths[code] = lengths.get(code, 0.0) + morphology.segment_length(s)
+    hint = units_hint(morphology)
+    warnings_ = list(morphology.warnings) + ([f"{morphology.name}: {hint}"] if hint else [])
     return {
         "source": morphology.name,
-        "n_samples": len(real),
-        "n_sections": len(morphology.sections),
-        "n_branch_points": sum(1 for s in real if n_children[s] >= 2),
-        "n_tips": sum(1 for s in real if n_children[s] == 0 and g.nodes[s]["type"] != _SOMA),
+        "n_samples": g.number_of_nodes(),
+        "n_sections": len(_neurite_sections(morphology)),
+        "n_neuron_sections": len(morphology.sections),
+        "n_branch_points": sum(1 for s, d in g.nodes(data="type") if d != _SOMA and g.out_degree(s) >= 2),
+        "n_tips": len(morphology.tips()),
         "soma": morphology.soma,
-        "types": dict(sorted(types.items(), key=lambda kv: int(kv[0]))),
-        "neurite_length_um": float(length),
+        "types": {str(k): types[k] for k in sorted(types)},
+        "type_names": {str(k): type_name(k) for k in sorted(types)},
+        "neurite_length_um": float(sum(lengths.values())),
+        "length_by_type_um": {str(k): float(lengths[k]) for k in sorted(lengths)},
         "area_um2": float(discretize(morphology, Ra=1.0, cm=1.0, max_segment=_WHOLE_SECTIONS).area.sum()),
-        "warnings": list(morphology.warnings),
+        "units_hint": hint,
+        "warnings": warnings_,
     }
 
 
 def format_summary(info):
     """Human-readable lines for :func:`summary`'s dict."""
-    lines = [f"{info['source']}: {info['n_samples']} samples, {info['n_sections']} sections, "
-             f"{info['n_branch_points']} branch points, {info['n_tips']} tips",
-             f"soma: {info['soma']}; types: " + ", ".join(f"{k}: {v}" for k, v in info["types"].items()),
-             f"neurite length {info['neurite_length_um']:.1f} µm, membrane area {info['area_um2']:.1f} µm²"]
+    names = info["type_names"]
+    lines = [f"{info['source']}: {info['n_samples']} samples; soma: {info['soma']}",
+             "types: " + ", ".join(f"{names[k]} ({k}): {v}" for k, v in info["types"].items()),
+             f"neurites: {info['n_sections']} sections, {info['n_branch_points']} branch points, "
+             f"{info['n_tips']} tips, length {info['neurite_length_um']:.1f} µm"
+             + "".join(f"; {names[k]} {v:.1f} µm" for k, v in info["length_by_type_um"].items()),
+             f"as NEURON's Import3d builds it: {info['n_neuron_sections']} sections, membrane area "
+             f"{info['area_um2']:.1f} µm²"]
     lines += [f"warning: {w}" for w in info["warnings"]]
     return "\n".join(lines)
-

@@ -37,3 +37,35 @@ def hh_cable_first_crossings(length, diam, Ra, celsius, nseg, dt, tstop, amp, du
     x = np.array([seg.x for seg in segs]) * length
     del stim, vecs, sec
     return x, np.array(first)
+
+
+def sections_from_hhcable(morph, comp, Ra, cm=1.0):
+    """NEURON sections built from hhcable's own sections: the same 3-d points, attachment
+    points (``connect`` at ``parent_x``) and ``nseg``; returns them by section index."""
+    from neuron import h
+
+    secs = []
+    for s in morph.sections:
+        sec = h.Section(name=f"hc_{s.name.replace('[', '_').rstrip(']')}")
+        for x, y, z, r in s.points:
+            sec.pt3dadd(x, y, z, 2 * r)
+        sec.nseg = len(comp.section_nodes[s.index]) - 2
+        sec.Ra, sec.cm = Ra, cm
+        if s.parent >= 0:
+            sec.connect(secs[s.parent](s.parent_x), 0)
+        secs.append(sec)
+    return secs
+
+
+def import3d(path):
+    """NEURON's own reading of an SWC file (Import3d): its sections by name (``dend[3]``)."""
+    from neuron import h
+
+    h.load_file("import3d.hoc")
+    for sec in list(h.allsec()):
+        h.delete_section(sec=sec)
+    reader = h.Import3d_SWC_read()
+    reader.quiet = 1
+    reader.input(str(path))
+    h.Import3d_GUI(reader, False).instantiate(None)
+    return {sec.name(): sec for sec in h.allsec()}

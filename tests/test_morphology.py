@@ -28,10 +28,13 @@ def test_cable_is_one_section():
 
 def test_queries_on_a_small_tree():
     m = hc.parse_swc(SIMPLE)
-    # sections: two soma halves, the dendrite trunk 1-2-3, its daughters, the axon
-    runs = [s.samples for s in m.sections if s.type != 1]
-    assert (1, 2, 3) in runs and (3, 4) in runs and (3, 5) in runs and (5, 6) in runs and (1, 8) in runs
-    assert [t for t in m.tips() if not m.graph.nodes[t].get("synthetic")] == [4, 6, 7, 8]
+    # sections as NEURON's Import3d makes them: the soma; the trunk 2-3 starting at its own
+    # first sample; daughters starting at their parent's sample; the one-sample axon starting
+    # at the soma centre (with its own radius)
+    runs = [(s.start, s.samples) for s in m.sections if s.type != 1]
+    assert runs == [(None, (2, 3)), (3, (4,)), (3, (5,)), (5, (6,)), (5, (7,)), (1, (8,))]
+    assert [s.parent_x for s in m.sections[1:]] == [0.5, 1.0, 1.0, 1.0, 1.0, 0.5]
+    assert m.tips() == [4, 6, 7, 8]
     assert m.path_length(4, 6) == pytest.approx(math.hypot(3, 4) + math.hypot(4, 3) + 4.0)
     assert m.path_length(8, 4) == pytest.approx(4 + 5 + 5)
     assert [m.branch_order(s) for s in (2, 3, 4, 5, 6, 8)] == [0, 0, 1, 1, 2, 0]
@@ -47,8 +50,10 @@ def test_y_junction_geometry():
     assert len(m.sections) == 3
     assert m.path_length(0, 3) == pytest.approx(150.0) and m.path_length(0, 5) == pytest.approx(180.0)
     comp = discretize(m, Ra=100.0, cm=1.0, max_segment=10.0)
-    # cylinders: area π d L per branch (the zero-length start segments add nothing)
-    assert comp.area.sum() == pytest.approx(math.pi * (2.0 * 100 + 1.0 * 50 + 1.5 * 80), rel=1e-12)
+    # cylinders: area π d L per branch, and, as NEURON counts a step in diameter between two
+    # coincident 3-d points, the annulus π (r0 + r1) |r0 - r1| where each daughter starts
+    annuli = math.pi * (1.5 * 0.5 + 1.75 * 0.25)
+    assert comp.area.sum() == pytest.approx(math.pi * (2.0 * 100 + 1.0 * 50 + 1.5 * 80) + annuli, rel=1e-12)
     with pytest.raises(hc.InputError):
         hc.Morphology.y_junction(100.0, 2.0, (50.0,), (1.0, 1.0))
 

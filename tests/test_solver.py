@@ -104,3 +104,47 @@ def test_whole_run_with_the_reference_solve(monkeypatch):
     assert fast["soma"].max() > 0  # it spiked: the comparison covers the whole voltage range
     # Round-off (1e-16 relative per solve) amplified over 200 nonlinear steps stays < 1e-9 mV.
     np.testing.assert_allclose(fast.traces, ref.traces, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["_Chains", "_Split", "_Rake", "_Dense"])
+def test_every_way_of_solving_a_level_agrees_with_scipy(kind):
+    # The solver picks one of these per level by cost; each must be exact on any forest.
+    import hhcable.solver as solver
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        n = int(rng.integers(3, 120))
+        parent = np.arange(-1, n - 1) if kind == "_Chains" else random_forest(n, int(rng.integers(1, 3)), rng)
+        if kind == "_Split" and not np.any(np.bincount(parent[parent >= 0], minlength=n) >= 2):
+            continue
+        g = np.where(parent >= 0, rng.uniform(0.05, 20.0, n), 0.0)
+        reference = TreeSolver(parent, g)
+        d, b = rng.uniform(0.0, 5.0, n), rng.normal(size=n)
+        out = np.empty(n)
+        getattr(solver, kind)(parent).solve(d + reference.axial_diag, g, b, out)
+        ref = reference.solve_reference(d, b)
+        np.testing.assert_allclose(out, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
+
+
+def test_bushy_and_deep_trees_take_different_ways():
+    # A binary tree's junctions are raked by height; a cell with a long branching trunk
+    # (Purkinje) contracts its junctions' chains.  Both agree with scipy (tests above).
+    import hhcable.solver as solver
+    bushy = hc.Cell(hc.Morphology.binary_tree(8, 100.0, 4.0, rall=True), max_segment=10.0).compartments
+    plan = TreeSolver(bushy.parent, bushy.g_axial)._plan
+    assert isinstance(plan, solver._Split) and isinstance(plan.sub, solver._Rake)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hc.SWCWarning)
+        deep = hc.Cell(hc.read_swc(MORPHOLOGIES / "arbor-thorstenhater__purkinje_mouse_original.swc"),
+                       max_segment=5.0).compartments
+    plan = TreeSolver(deep.parent, deep.g_axial)._plan
+    assert isinstance(plan.sub, solver._Split)
+
+
+def test_solve_in_place():
+    rng = np.random.default_rng(5)
+    parent = random_forest(200, 1, rng)
+    solver = TreeSolver(parent, rng.uniform(0.1, 2.0, 200))
+    d, b = rng.uniform(0.1, 1.0, 200), rng.normal(size=200)
+    ref = solver.solve_reference(d, b)
+    assert solver.solve(d, b, out=b) is b
+    np.testing.assert_allclose(b, ref, rtol=0, atol=1e-10 * np.abs(ref).max())

@@ -15,7 +15,7 @@ import pytest
 
 import hhcable as hc
 from hhcable.discretize import discretize
-from hhcable.swc import MIN_RADIUS_UM, SYNTHETIC_SOMA_IDS, summary
+from hhcable.swc import MIN_RADIUS_UM, summary
 
 # The files here are full of soft problems on purpose; tests that look for them use pytest.warns.
 pytestmark = pytest.mark.filterwarnings("ignore::hhcable.SWCWarning")
@@ -118,7 +118,7 @@ BAD = {
     "two roots": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 1\n\n3 3 0 9 0 1 -1\n", 4, "second root"),
     "negative radius": ("1 1 0 0 0 1 -1\n2 3 0 5 0 -1 1\n", 2, "negative radius"),
     "bad parent": ("1 1 0 0 0 1 -1\n2 3 0 5 0 1 -5\n", 2, "-1 for the root"),
-    "zero-length branch": ("1 1 0 0 0 1 -1\n2 3 0 0 0 1 1\n3 2 0 0 0 1 1\n4 2 0 9 0 1 3\n", 2, "zero length"),
+    "zero-length root section": ("1 3 0 0 0 1 -1\n2 3 0 0 0 1 1\n3 3 0 5 0 1 2\n4 3 0 9 0 1 2\n", 2, "zero length"),
     "one sample": ("# a lone dendrite point\n1 3 0 0 0 1 -1\n", 2, "two samples"),
 }
 
@@ -147,19 +147,32 @@ def test_missing_file(tmp_path):
 # -- soft problems -----------------------------------------------------------------------------------
 def test_soft_problems_are_listed_and_warned():
     text = ("1 1 0 0 0 5 -1\n"
-            "2 3 0 0 0 1 1   # starts at the soma centre: zero-length segment\n"
+            "2 3 0 0 0 1 1   # starts at the soma centre: joined electrically, not a problem\n"
             "3 3 0 20 0 0 2\n"       # zero radius
-            "4 3 0 40 0 1 3\n"
+            "4 3 0 20 0 1 3\n"       # sits on its parent: a zero-length segment
             "5 3 0 60 0 9 4\n"       # radius jumps 9x
             "6 7 0 -20 0 1 1\n")     # custom type code
     with pytest.warns(hc.SWCWarning) as caught:
         morph = hc.parse_swc(text, source="w.swc")
     assert len(caught) == len(morph.warnings) == 4
     by_line = {int(w.split(":")[1]): w for w in morph.warnings}
-    assert "zero-length" in by_line[2] and "radius 0" in by_line[3]
+    assert "radius 0" in by_line[3] and "zero-length" in by_line[4]
     assert "jump" in by_line[5] and "type code 7" in by_line[6]
     assert morph.graph.nodes[3]["radius"] == MIN_RADIUS_UM
     assert morph.graph.nodes[6]["type"] == 7
+
+
+def test_branch_without_membrane_is_removed_with_a_warning():
+    # Sample 2 sits on the one-point soma and has no other sample: NEURON's Import3d makes
+    # the two-point section (soma centre, sample 2) and removes it, as it has zero length.
+    text = "1 1 0 0 0 1 -1\n2 3 0 0 0 1 1\n3 2 0 0 0 1 1\n4 2 0 9 0 1 3\n"
+    with pytest.warns(hc.SWCWarning, match="removed"):
+        morph = hc.parse_swc(text, source="z.swc")
+    assert [s.name for s in morph.sections] == ["soma[0]", "axon[0]"]
+    assert morph.warnings[0].startswith("z.swc:2: ")
+    cell = hc.Cell(morph, max_segment=1.0)
+    # the removed sample still locates: the soma's middle, where its section attached
+    assert cell.locate(hc.Location(swc_id=2)) == cell.locate(hc.Location(swc_id=1))
 
 
 def test_extra_columns_ignored_with_a_warning():
@@ -187,9 +200,10 @@ def soma_area(morph):
 
 def test_one_point_soma_has_the_area_of_its_sphere():
     morph = hc.parse_swc("1 1 3 4 5 6 -1\n2 3 3 10 5 1 1\n3 3 3 60 5 1 2\n")
-    assert morph.soma == "sphere"
-    assert set(SYNTHETIC_SOMA_IDS) <= set(morph.graph)
+    assert morph.soma == "sphere" and len(morph.graph) == 3  # no samples added
     assert soma_area(morph) == pytest.approx(4 * math.pi * 6.0**2, rel=1e-12)
+    # NEURON's cylinder for a sphere: along x, length = diameter, centred on the sample
+    np.testing.assert_array_equal(morph.sections[0].points[:, 0], [-3.0, 3.0, 9.0])
 
 
 def test_three_point_soma_has_the_area_of_its_sphere():
@@ -205,10 +219,13 @@ def test_cylinder_soma_uses_its_frustums():
         hc.read_swc(DATA / "MorphIO__soma_cylinders.swc", soma="sphere")
 
 
-def test_soma_option_cylinders_on_a_point_soma_and_no_soma():
-    with pytest.warns(hc.SWCWarning, match="no membrane"):
-        morph = hc.parse_swc(SIMPLE, soma="cylinders")
-    assert morph.soma == "cylinders" and not set(SYNTHETIC_SOMA_IDS) & set(morph.graph)
+def test_soma_option_cylinders_reads_three_points_as_two_cylinders():
+    morph = quiet(hc.read_swc, DATA / "NeuroM__three_pt_soma.swc", soma="cylinders")
+    assert morph.soma == "cylinders"
+    assert [s.name for s in morph.sections if s.type == 1] == ["soma[0]", "soma[1]"]
+    # two cylinders of radius 2 and length 2: the sphere's area again, by other means
+    assert soma_area(morph) == pytest.approx(4 * math.pi * 2.0**2, rel=1e-12)
+    assert hc.parse_swc(SIMPLE, soma="cylinders").soma == "sphere"  # one point has one reading
     axon = hc.parse_swc("1 2 0 0 0 1 -1\n2 2 100 0 0 1 1\n")
     assert axon.soma == "none"
     with pytest.raises(hc.InputError):
@@ -316,10 +333,17 @@ def test_swc_info_counts_a_tree_we_can_count_by_hand(tmp_path, capsys):
     path.write_text(SIMPLE)
     assert cli.main(["swc-info", str(path), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert (info["n_samples"], info["n_branch_points"], info["n_tips"]) == (7, 2, 3)  # soma and sample 3
-    # neurite segments 2-1 (0), 3-2 (5), 4-3 (5), 5-3 (6), 6-1 (0), 7-6 (4)
+    # NeuroM's counts: the soma is no branch point; sample 3 is; tips 4, 5, 7; sections
+    # 2-3, 3-4, 3-5 and 6-7
+    assert (info["n_samples"], info["n_branch_points"], info["n_tips"]) == (7, 1, 3)
+    assert info["n_sections"] == 4
+    # neurite segments 3-2 (5), 4-3 (5), 5-3 (6), 7-6 (4); a neurite starts at its first
+    # sample, so 2-1 and 6-1 (soma to neurite) do not count
     assert info["neurite_length_um"] == pytest.approx(20.0)
+    assert info["length_by_type_um"] == {"2": pytest.approx(4.0), "3": pytest.approx(16.0)}
     assert info["types"] == {"1": 1, "2": 2, "3": 4} and info["soma"] == "sphere"
+    assert info["type_names"] == {"1": "soma", "2": "axon", "3": "basal dendrite"}
+    assert info["n_neuron_sections"] == 5 and info["units_hint"] is None
 
 
 def test_swc_info_bad_file_exits_2_with_one_line(tmp_path):
@@ -374,7 +398,7 @@ to = { swc_id = 7 }
     assert cli.main(["run", str(model), "--json"]) == 0
     summary_ = json.loads(capsys.readouterr().out)
     assert summary_["probes"]["tip"]["spike_times_ms"]
-    # soma centre (the root node) to sample 7: 4 file units x scale 10
+    # the soma's middle (where the axon attaches) to sample 7: 4 file units x scale 10
     assert summary_["velocity"]["path_um"] == pytest.approx(40.0)
     model.write_text(model.read_text().replace('swc = "cells/simple.swc"', 'swc = "cells/absent.swc"'))
     assert cli.main(["run", str(model)]) == 2
@@ -382,3 +406,46 @@ to = { swc_id = 7 }
     model.write_text(model.read_text().replace("scale = 10.0", 'scale = 10.0\nsoma = "blob"'))
     assert cli.main(["run", str(model)]) == 2
     assert "morphology.soma" in capsys.readouterr().err
+
+
+# Computed with NeuroM 4.0.6 (features number_of_sections, number_of_forking_points,
+# number_of_leaves, total_length) on the same files; NeuroM keeps points in single precision.
+NEUROM = {
+    REAL / "nrn__c91662.swc": (193, 94, 99, 15328.3718),
+    REAL / "bmtk__Pvalb_470522102_m.swc": (37, 16, 21, 2408.5268),
+    REAL / "arbor-thorstenhater__purkinje_mouse_original.swc": (757, 378, 379, 6425.2407),
+    DATA / "NeuroM__three_pt_soma.swc": (4, 0, 4, 16.0),
+    DATA / "MorphIO__simple-windows-eol.swc": (6, 2, 4, 31.0),
+}
+
+
+@pytest.mark.parametrize("path", sorted(NEUROM), ids=lambda p: p.name)
+def test_swc_info_counts_as_neurom(path):
+    info = summary(quiet(hc.read_swc, path))
+    sections, forks, leaves, length = NEUROM[path]
+    assert (info["n_sections"], info["n_branch_points"], info["n_tips"]) == (sections, forks, leaves)
+    # 1e-6: NeuroM's single-precision coordinates
+    assert info["neurite_length_um"] == pytest.approx(length, rel=1e-6)
+    assert sum(info["length_by_type_um"].values()) == pytest.approx(info["neurite_length_um"])
+
+
+def test_swc_info_says_when_a_file_looks_like_nanometres(capsys):
+    from hhcable import cli
+    path = REAL / "jaxley__morph_flywire_t4_720575940626407426.swc"  # navis: "units": "1 nanometer"
+    assert cli.main(["swc-info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert "nanometres" in info["units_hint"] and "--scale 0.001" in info["units_hint"]
+    assert any("nanometres" in w for w in info["warnings"])
+    assert info["type_names"] == {"0": "undefined", "1": "soma", "5": "fork point", "6": "end point"}
+    assert cli.main(["swc-info", str(path), "--json", "--scale", "1e-3"]) == 0
+    assert json.loads(capsys.readouterr().out)["units_hint"] is None
+    for micrometres in NEUROM:
+        assert summary(quiet(hc.read_swc, micrometres))["units_hint"] is None
+
+
+def test_swc_info_text_names_the_types(capsys):
+    from hhcable import cli
+    assert cli.main(["swc-info", str(REAL / "nrn__c91662.swc")]) == 0
+    out = capsys.readouterr().out
+    assert "apical dendrite (4): 985" in out and "basal dendrite (3): 484" in out
+    assert "193 sections, 94 branch points, 99 tips" in out and "194 sections" in out

@@ -118,21 +118,12 @@ def branched_axon_swc(seed=3):
 def neuron_tip_times(morph, comp, stim_node, dt, tstop, delay, dur, amp, celsius, ra):
     """First 0 mV crossing (ms) at every tip of ``morph`` built in NEURON from its sections."""
     from neuron import h
+
+    from neuron_models import sections_from_hhcable
     h.load_file("stdrun.hoc")
-    secs = []
-    for s in morph.sections:
-        sec = h.Section(name=f"sec{s.index}")
-        for sample in s.samples:
-            d = morph.graph.nodes[sample]
-            h.pt3dadd(d["x"], d["y"], d["z"], 2 * d["radius"], sec=sec)
-        sec.nseg = int(np.count_nonzero((comp.section == s.index) & (comp.area > 0)))
-        sec.Ra, sec.cm = ra, 1.0
+    secs = sections_from_hhcable(morph, comp, Ra=ra)
+    for sec in secs:
         sec.insert("hh")
-        if s.parent >= 0:
-            sec.connect(secs[s.parent](1), 0)
-        elif secs:
-            sec.connect(secs[0](0), 0)
-        secs.append(sec)
     # Exact rate functions rather than NEURON's default lookup tables, as hhcable computes them
     h.usetable_hh = 0
     h.celsius, h.dt = celsius, dt
