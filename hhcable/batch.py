@@ -54,9 +54,10 @@ class Batch:
         self.dt, self.method = sims[0].dt, sims[0].method
         self.backend = check_backend(backend)
 
-    def run(self, tstop):
+    def run(self, tstop, progress=None):
         """Run every simulation from 0 to ``tstop`` (ms); a list of :class:`~hhcable.simulation.Result`.
 
-        Each result's ``run_wall_s`` is the stepping time of the whole batch.
+        Each result's ``run_wall_s`` is the stepping time of the whole batch; ``progress`` as
+        in :meth:`hhcable.simulation.Simulation.run`.
         """
-        return Engine(self.simulations, backend=self.backend).run(tstop)
+        return Engine(self.simulations, backend=self.backend).run(tstop, progress)

@@ -34,6 +34,8 @@ from .errors import InputError, MemoryLimitError, SimulationError
 from .solver import TreeSolver
 from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 
+#: Seconds of stepping between calls of a run's progress callback.
+PROGRESS_EVERY_S = 0.25
 #: Who steps a run: the compiled kernel where numba is installed ("auto"), numpy only, or numba only.
 BACKENDS = ("auto", "numpy", "numba")
 
@@ -236,10 +238,18 @@ class Engine:
             return "numpy"
         return "numba"
 
-    def run(self, tstop):
-        """Run every simulation from 0 to ``tstop`` (ms); a list of :class:`~hhcable.simulation.Result`."""
+    def run(self, tstop, progress=None):
+        """Run every simulation from 0 to ``tstop`` (ms); a list of :class:`~hhcable.simulation.Result`.
+
+        ``progress``, if given, is called as ``progress(done_steps, total_steps)`` every
+        :data:`PROGRESS_EVERY_S` seconds of stepping or so, and once at the end.
+        ``Result.info`` holds ``setup_s`` (s before stepping, compilation included),
+        ``compile_s`` (s compiling or loading the compiled kernel; 0 for numpy) and the run
+        wall time is ``Result.run_wall_s`` (stepping alone).
+        """
         from .simulation import Result
 
+        start = time.perf_counter()
         tstop = validate.real(tstop, "tstop", validate.TIME_MS, positive=True)
         dt, sims = self.dt, self.simulations
         n_steps = validate.n_steps(tstop, dt)
@@ -295,8 +305,10 @@ class Engine:
         above = v >= thresholds
 
         loop = _run_numba if backend == "numba" else _run_numpy
-        blew_up, wall = loop(self, n_steps, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes, stim_amp,
-                       probes, traces, thresholds, crossings, above, t, recording, frame_buffer)
+        setup = time.perf_counter() - start
+        blew_up, wall, compile_s = loop(self, n_steps, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes,
+                                        stim_amp, probes, traces, thresholds, crossings, above, t, recording,
+                                        frame_buffer, _Progress(progress, n_steps))
         if blew_up is not None:
             self._blow_up(*blew_up, t, off)
 
@@ -316,7 +328,7 @@ class Engine:
                 space_v=f,
                 run_wall_s=wall,
                 info={"dt": dt, "method": self.method, "n_steps": n_steps, "batch_size": len(sims),
-                      "backend": backend},
+                      "backend": backend, "setup_s": setup + compile_s, "compile_s": compile_s},
             ))
         return results
 
@@ -333,11 +345,11 @@ class Engine:
 
 
 def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes, stim_amp, probes,
-               traces, thresholds, crossings, above, t, recording, frame_buffer):
+               traces, thresholds, crossings, above, t, recording, frame_buffer, progress):
     """The reference loop: numpy arrays, no Python loop over compartments.
 
-    Returns ``(blow_up, wall)``: None or the (step, node) where the voltage stopped being
-    finite, and the stepping time (s).
+    Returns ``(blow_up, wall, compile_s)``: None or the (step, node) where the voltage
+    stopped being finite, the stepping time (s), and 0 (nothing is compiled).
     """
     dt, n = engine.dt, v.size
     v_cols = np.array([i for i, (p, _) in enumerate(probes) if p.var == "v"], dtype=int)
@@ -376,7 +388,7 @@ def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
             v_new -= v
         if not np.isfinite(v_new.sum()):
             bad = np.flatnonzero(~np.isfinite(v_new))
-            return (k, int(bad[0]) if bad.size else int(np.argmax(np.abs(v_new)))), time.perf_counter() - start
+            return (k, int(bad[0]) if bad.size else int(np.argmax(np.abs(v_new)))), time.perf_counter() - start, 0.0
         np.greater_equal(v_new, thresholds, out=now)
         np.greater(now, above, out=up)
         if up.any():
@@ -388,7 +400,30 @@ def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         for grp in groups:
             grp.advance(v, dt)
         record(k + 1)
-    return None, time.perf_counter() - start
+        if progress and k % 64 == 63:
+            progress.tick(k + 1)
+    if progress:
+        progress.done()
+    return None, time.perf_counter() - start, 0.0
+
+
+class _Progress:
+    """Calls a run's progress callback at most every :data:`PROGRESS_EVERY_S` s (falsy without one)."""
+
+    def __init__(self, callback, total):
+        self.callback, self.total, self.last = callback, total, time.perf_counter()
+
+    def __bool__(self):
+        return self.callback is not None
+
+    def tick(self, done):
+        now = time.perf_counter()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            self.callback(done, self.total)
+
+    def done(self):
+        self.callback(self.total, self.total)
 
 
 def _reader(groups, probe, node):
@@ -403,10 +438,15 @@ def _reader(groups, probe, node):
 
 
 def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes, stim_amp, probes,
-               traces, thresholds, crossings, above, t, recording, frame_buffer):
-    """The compiled loop (:mod:`hhcable.kernels`); returns as :func:`_run_numpy`."""
+               traces, thresholds, crossings, above, t, recording, frame_buffer, progress):
+    """The compiled loop (:mod:`hhcable.kernels`); returns as :func:`_run_numpy`.
+
+    With a progress callback the run is stepped in chunks of about :data:`PROGRESS_EVERY_S`
+    seconds; the state lives in the arrays, so chunks give the same numbers as one call.
+    """
     from . import kernels
 
+    compile_start = time.perf_counter()
     classes = list(dict.fromkeys(grp.cls for grp in groups))
     module = kernels.module_for(classes)
     group_args, where = [], {}
@@ -450,8 +490,21 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
             np.ascontiguousarray(stim_amp), thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(),
             rec[:, 3].copy(), rec[:, 0].copy(), frame_buffer, kind, cls_index, row, col, node_of, traces,
             1.0 / TABLE_DV)
-    module.run(0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
+    module.run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
+    compile_s = time.perf_counter() - compile_start
     start = time.perf_counter()
-    step, bad = module.run(n_steps, *args, *group_args)
-    wall = time.perf_counter() - start
-    return (None if step < 0 else (int(step), int(bad))), wall
+    first, chunk = 0, n_steps if not progress else max(1, min(n_steps, 64))
+    while first < n_steps:
+        last = min(n_steps, first + chunk)
+        chunk_start = time.perf_counter()
+        step, bad = module.run(first, last, *args, *group_args)
+        if step >= 0:
+            return (int(step), int(bad)), time.perf_counter() - start, compile_s
+        if progress:
+            progress.tick(last)
+            per_step = (time.perf_counter() - chunk_start) / (last - first)
+            chunk = max(1, int(PROGRESS_EVERY_S / max(per_step, 1e-9)))
+        first = last
+    if progress:
+        progress.done()
+    return None, time.perf_counter() - start, compile_s

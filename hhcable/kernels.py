@@ -223,9 +223,10 @@ def record(k, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node
 
 
 @numba.njit(cache=True)
-def run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
+def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
         crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls, probe_row,
         probe_col, probe_node, traces, inv_dv, {group_args}):
+    """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays)."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
@@ -234,9 +235,10 @@ def run(n_steps, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim
     for i in range(n):
         crossing |= not math.isnan(thresholds[i])
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
-    record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-    record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
-    for k in range(n_steps):
+    if first == 0:
+        record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    for k in range(first, last):
         on_table, bad = solve_step(k, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
                                    r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t, crossing)
         if bad >= 0:

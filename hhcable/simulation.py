@@ -200,6 +200,10 @@ class Simulation:
         return total
 
     # -- running --------------------------------------------------------------------------
-    def run(self, tstop):
-        """Run from 0 to ``tstop`` (ms) and return a :class:`Result`."""
-        return Engine([self], backend=self.backend).run(tstop)[0]
+    def run(self, tstop, progress=None):
+        """Run from 0 to ``tstop`` (ms) and return a :class:`Result`.
+
+        ``progress``, if given, is called as ``progress(done_steps, total_steps)`` every few
+        tenths of a second and at the end (see :meth:`hhcable.engine.Engine.run`).
+        """
+        return Engine([self], backend=self.backend).run(tstop, progress)[0]

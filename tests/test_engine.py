@@ -50,3 +50,31 @@ def test_probe_memory_is_counted_before_the_run():
     assert err.value.key == "record_space"
     steps = 4_000_000
     assert sim.record_bytes(steps) == pytest.approx(8 * ((steps + 1) * 3 + steps + (steps // 1000 + 1) * 3002))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_progress_is_reported_and_chunked_stepping_changes_no_number(backend, monkeypatch):
+    from hhcable import engine
+
+    def sim():
+        cell = hc.Cell(hc.Morphology.cable(2000.0, 2.0), max_segment=10.0)
+        cell.insert(hc.HH())
+        s = hc.Simulation(cell, dt=0.025, backend=backend)
+        s.iclamp(at=0.0, delay=1.0, dur=1.0, amp=1.0)
+        s.probe("far", at=0.9)
+        s.probe("m", at=0.5, var="hh.m")
+        s.record_crossings(0.0)
+        s.record_space(every=7)
+        return s
+
+    whole = sim().run(20.0)
+    monkeypatch.setattr(engine, "PROGRESS_EVERY_S", 0.0)  # report (and chunk) as often as possible
+    calls = []
+    chunked = sim().run(20.0, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (800, 800) and len(calls) > 2
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
+    np.testing.assert_array_equal(chunked.traces, whole.traces)  # the same arithmetic, exactly
+    np.testing.assert_array_equal(chunked.space_v, whole.space_v)
+    np.testing.assert_array_equal(chunked.crossings, whole.crossings)
+    info = chunked.info
+    assert info["setup_s"] >= info["compile_s"] >= 0.0 and (backend == "numba" or info["compile_s"] == 0.0)
