@@ -145,6 +145,35 @@ def cmd_swc_info(args):
     return 0
 
 
+def cmd_sweep(args):
+    import time
+
+    from . import sweepspec, sweeptable
+    from .sweep import sweep
+
+    _check_outputs(args)
+    if args.workers is not None and args.workers < 0:
+        raise HHCableError("--workers must be >= 0 (0: run in this process)")
+    start = time.perf_counter()
+    try:
+        table = sweep(args.sweep, args.out, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("\nhhcable: interrupted; the chunks written are kept: run the same command to go on", file=sys.stderr)
+        return 130
+    wall = time.perf_counter() - start
+    errors = [e for e in table.column("error").to_pylist() if e is not None]
+    print(f"{args.sweep}: {table.num_rows} models ({len(errors)} with errors) in {wall:.1f} s; table: {args.out}")
+    if errors:
+        print(f"  first error: {errors[0]}")
+    if args.plot:
+        spec = sweepspec.load(args.sweep)
+        if spec.plot["y"] is None:
+            raise HHCableError(f"{args.sweep}: plot.y: no numeric measure to plot; name one in [plot]")
+        fig = sweeptable.plot(table, spec.plot["x"], spec.plot["y"], spec.plot["by"], units=spec.units)
+        print(f"  figure: {_save_figure(fig, args.plot)}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="hhcable", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
@@ -171,6 +200,16 @@ def build_parser():
     anim.add_argument("--frames", type=int, default=100, help="most frames (default 100)")
     anim.add_argument("--fps", type=float, default=20.0, help="frames per second (default 20)")
     anim.set_defaults(func=cmd_animate)
+
+    swp = sub.add_parser("sweep", help="run a parameter sweep (TOML) on every core or on a Dask cluster")
+    swp.add_argument("sweep", help="sweep file")
+    swp.add_argument("--out", required=True, metavar="RESULTS.parquet",
+                     help="the table: a Parquet folder (one file per chunk), or FILE.csv; rerun to resume")
+    swp.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask scheduler's cluster")
+    swp.add_argument("--workers", type=int, help="local worker processes (default: one per core; 0: this process)")
+    swp.add_argument("--plot", metavar="FIG.png", help="write the summary figure (see [plot] in the sweep file)")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    swp.set_defaults(func=cmd_sweep)
 
     demo = sub.add_parser("demo", help="simulate the Hodgkin-Huxley squid axon and draw it")
     demo.add_argument("--out", default="hhcable-demo.png", metavar="FIG.png", help="figure file")
