@@ -268,7 +268,7 @@ class Progress:
 
     def __init__(self, total, done, stream):
         self.total, self.done, self.first, self.errors = total, done, done, 0
-        self.stream, self.start, self.shown = stream, time.monotonic(), 0.0
+        self.stream, self.start, self.shown, self.first_at = stream, time.monotonic(), 0.0, None
         self.tty = getattr(stream, "isatty", lambda: False)()
         self.update(errors=0, count=False)
 
@@ -277,11 +277,13 @@ class Progress:
         self.done += count
         self.errors += errors
         now = time.monotonic()
+        if count and self.first_at is None:
+            self.first_at = now  # the rate is measured from here: start-up is not work
         if not self.tty and count and self.done < self.total and now - self.shown < PROGRESS_EVERY_S:
             return
         self.shown = now
-        elapsed, this_run = now - self.start, self.done - self.first
-        left = elapsed / this_run * (self.total - self.done) if this_run else None
+        elapsed, since = now - self.start, self.done - self.first - 1
+        left = (now - self.first_at) / since * (self.total - self.done) if since > 0 else None
         width = 24
         filled = int(width * self.done / self.total) if self.total else width
         line = (f"sweep [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} chunks, "

@@ -163,17 +163,16 @@ def write_csv(table, path):
     _atomic(path, lambda fh: pyarrow.csv.write_csv(table, fh))
 
 
-def label(column, units=None):
-    """Axis label of a column with its unit: ``"morphology.cable.diam_um (µm)"``.
-
-    ``units`` gives the units of columns whose name does not end in one (``Sweep.units``).
-    """
+def unit(column, units=None):
+    """The unit of a column: from ``units`` (``Sweep.units``), else from its name's suffix; ``"1"`` if none."""
     if units and column in units:
-        return f"{column} ({units[column]})"
-    for suffix, unit in UNIT_SUFFIXES:
-        if column.endswith(suffix):
-            return f"{column} ({unit})"
-    return f"{column} (1)"
+        return units[column]
+    return next((u for suffix, u in UNIT_SUFFIXES if column.endswith(suffix)), "1")
+
+
+def label(column, units=None):
+    """Axis label of a column with its unit: ``"morphology.cable.diam_um (µm)"``."""
+    return f"{column} ({unit(column, units)})"
 
 
 def plot(table, x, y, by=None, units=None, ax=None):
@@ -210,7 +209,8 @@ def plot(table, x, y, by=None, units=None, ax=None):
     for k, value in enumerate(groups):
         xs, ys = np.array([(r[x], r[y]) for r in rows if by is None or r[by] == value], dtype=float).reshape(-1, 2).T
         color = None if len(groups) < 2 else cmap(k / (len(groups) - 1))
-        name = None if by is None else f"{by} = {value:g}" if isinstance(value, float) else f"{by} = {value}"
+        name = None if by is None else f"{by} = {value:.3g} {unit(by, units)}" if isinstance(value, float) \
+            else f"{by} = {value}"
         at = np.unique(xs)
         if len(at) < len(xs):  # other parameters vary too: every model as a dot, the mean as the line
             ax.plot(xs, ys, "o", color=color, ms=3, alpha=0.4)
