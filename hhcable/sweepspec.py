@@ -209,19 +209,20 @@ def load(source):
     rng = np.random.default_rng(head.number("seed", integer=True)) if "seed" in head.table else None
     for i, table in enumerate(params):
         r = _Reader(table, f"parameter[{i}].", name)
-        key, unit = _check_key(r, base, base_model)
+        kind = _one_kind(r)
+        if kind in RANDOM:
+            if samples is None or rng is None:
+                raise r.error(kind, "a random parameter needs [sweep] samples (how many draws) and seed")
+            values = draws[r.string("key")] = _draw(r, kind, samples, rng)
+        else:
+            values = _grid(r, kind)
+            grids.append((r.string("key"), values))
+        key, unit = _check_key(r, base, base_model, model_path, values[0])
         if unit:
             units[key] = unit
         if key in keys:
             raise r.error("key", f"{key!r} is varied twice")
         keys.append(key)
-        kind = _one_kind(r)
-        if kind in RANDOM:
-            if samples is None or rng is None:
-                raise r.error(kind, "a random parameter needs [sweep] samples (how many draws) and seed")
-            draws[key] = _draw(r, kind, samples, rng)
-        else:
-            grids.append((key, _grid(r, kind)))
     if samples is not None and not draws:
         raise head.error("samples", "only random parameters (uniform, loguniform, normal) are sampled")
     points = []
@@ -244,9 +245,10 @@ def load(source):
     return sweep
 
 
-def _check_key(r, base, base_model):
-    """The dotted key of a [[parameter]], checked against the base model's tables, and its
-    unit if it is a channel parameter's."""
+def _check_key(r, base, base_model, model_path, value):
+    """The dotted key of a [[parameter]], checked against the base model, and its unit if it is
+    a channel parameter's.  A key the base file leaves out (a default) must be one the model
+    file takes: a channel's parameter, or a key the model accepts with ``value`` set."""
     key = r.string("key")
     path = parse_key(key)
     if path is None:
@@ -264,9 +266,15 @@ def _check_key(r, base, base_model):
         raise r.error("key", f"{key!r} does not name a value of a table in the base model")
     mechanism = path[:2] == ["biophysics", "mechanisms"] and len(path) == 4
     cls = type(base_model.simulation.cell.mechanisms[path[2]][0]) if mechanism else None
-    if last not in table and (cls is None or last not in list(cls.parameters) + ["use_table"]):
-        known = sorted(cls.parameters) if cls is not None else sorted(table)
-        raise r.error("key", f"{key!r}: no key {last!r} there; known: {known}")
+    if cls is not None and last not in list(cls.parameters) + ["use_table"]:
+        raise r.error("key", f"{key!r}: channel {cls.name!r} has no parameter {last!r}; its parameters: "
+                             f"{sorted(cls.parameters)}")
+    if cls is None and last not in table:
+        try:
+            from_dict(with_values(base, {key: value}), str(model_path))
+        except InputError as err:
+            if err.key == key and ("unknown" in err.message or "not a key" in err.message):
+                raise r.error("key", f"{key!r}: not a key of the model file ({err.message})") from None
     return key, cls.parameters[last].unit if cls is not None and last in cls.parameters else None
 
 
