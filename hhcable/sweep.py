@@ -39,8 +39,9 @@ BYTES_PER_NODE = 1000
 #: Cost of one node-step (ns) by backend, from benchmarks/run.py (rounded up).
 NS_PER_NODE_STEP = {"numba": 25.0, "numpy": 80.0}
 NS_PER_S = 1e9
-#: At least this many chunks where there are enough models, so that every core gets work.
-MIN_CHUNKS = 16
+#: At least this many chunks where there are enough models, and this many per worker, so that
+#: every worker gets work and the last round of chunks leaves few idle.
+MIN_CHUNKS, CHUNKS_PER_WORKER = 16, 4
 #: Seconds between two progress lines when stderr is not a terminal.
 PROGRESS_EVERY_S = 5.0
 
@@ -76,13 +77,16 @@ def sweep(description, out, *, client=None, scheduler=None, workers=None, progre
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise InputError(f"must be a number of processes >= 0, got {workers!r}", key="workers")
     spec = sweepspec.load(description)
-    store = sweeptable.Store(out, spec, lambda: chunk_size(spec))
-    done = store.done()
-    chunks = [c for c in range(store.n_chunks) if c not in done]
+    store = sweeptable.Store(out, spec)
+    if store.size is not None and not store.missing():
+        return store.finish()  # nothing left to run: no cluster started
     light = dataclasses.replace(spec, points=[])  # what a worker needs besides its models
-    bar = Progress(store.n_chunks, len(done), sys.stderr) if progress else None
     failed = []
-    with _runner(client, scheduler, workers) if chunks else _nothing() as submit:
+    with _runner(client, scheduler, workers) as (submit, threads):
+        if store.size is None:
+            store.create(chunk_size(spec, threads))
+        chunks = store.missing()
+        bar = Progress(store.n_chunks, store.n_chunks - len(chunks), sys.stderr) if progress else None
         for c, outcome in submit(run_chunk, [(light, c, store.models(c)) for c in chunks]):
             if isinstance(outcome, BaseException):
                 failed.append(f"chunk {c}: {type(outcome).__name__}: {outcome}")
@@ -91,16 +95,17 @@ def sweep(description, out, *, client=None, scheduler=None, workers=None, progre
             if bar:
                 bar.update(errors=0 if isinstance(outcome, BaseException) else sum(r["error"] is not None
                                                                                    for r in outcome))
-    if bar:
-        bar.close()
+        if bar:
+            bar.close()
     if failed:
         raise HHCableError(f"{len(failed)} of {store.n_chunks} chunks could not be run ({failed[0]}); "
                            "the others are written: run the same sweep again to retry")
     return store.finish()
 
 
-def chunk_size(spec):
-    """Models per chunk: ``CHUNK_SECONDS`` of work within ``CHUNK_BYTES``, from a few models' size."""
+def chunk_size(spec, threads=1):
+    """Models per chunk: ``CHUNK_SECONDS`` of work within ``CHUNK_BYTES``, from a few models' size,
+    and at least ``MIN_CHUNKS`` chunks, or ``CHUNKS_PER_WORKER`` for each of ``threads`` workers."""
     if spec.chunk_size:
         return spec.chunk_size
     n = len(spec.points)
@@ -115,9 +120,10 @@ def chunk_size(spec):
         nodes, steps = model.simulation.cell.compartments.n_nodes, int(round(model.tstop / model.simulation.dt))
         cost.append(nodes * steps * NS_PER_NODE_STEP[backend] / NS_PER_S * runs)
         memory.append(nodes * BYTES_PER_NODE + model.simulation.record_bytes(steps))
+    spread = math.ceil(n / max(MIN_CHUNKS, CHUNKS_PER_WORKER * threads))
     if not cost:
-        return max(1, math.ceil(n / MIN_CHUNKS))
-    return max(1, min(int(CHUNK_SECONDS / max(cost)), int(CHUNK_BYTES / max(memory)), math.ceil(n / MIN_CHUNKS)))
+        return max(1, spread)
+    return max(1, min(int(CHUNK_SECONDS / max(cost)), int(CHUNK_BYTES / max(memory)), spread))
 
 
 def _have_numba():
@@ -314,19 +320,15 @@ def _need_distributed():
 
 
 @contextmanager
-def _nothing():
-    yield lambda func, calls: iter(())
-
-
-@contextmanager
 def _runner(client=None, scheduler=None, workers=None):
-    """``submit(func, calls)``: yields ``(calls[i][1], outcome)`` as each call ends, on Dask or here."""
+    """``(submit, threads)``: ``submit(func, calls)`` yields ``(calls[i][1], outcome)`` as each call
+    ends, on Dask or here; ``threads`` is how many calls run at once."""
     if workers == 0 and client is None and scheduler is None:
         def here(func, calls):
             for args in calls:
                 yield args[1], func(*args)
 
-        yield here
+        yield here, 1
         return
     with dask_client(client, scheduler, workers) as dask:
         distributed = _need_distributed()
@@ -340,7 +342,7 @@ def _runner(client=None, scheduler=None, workers=None):
                     yield futures[future], err
                 future.release()
 
-        yield on_dask
+        yield on_dask, max(1, sum(dask.nthreads().values()))
 
 
 @contextmanager

@@ -48,8 +48,11 @@ class Store:
     out : str or Path
         A Parquet folder, or a ``.csv`` file (its chunks in ``out.parts``).
     spec : Sweep
-    chunk_size : callable
-        Gives the models per chunk for a new table (a table being resumed keeps its own).
+
+    Attributes
+    ----------
+    size : int or None
+        Models per chunk of the table being resumed; None for a new table (see :meth:`create`).
 
     Raises
     ------
@@ -57,40 +60,52 @@ class Store:
         The output's folder is missing, or ``out`` holds something else than this sweep.
     """
 
-    def __init__(self, out, spec, chunk_size):
+    def __init__(self, out, spec):
         self.out = Path(out)
         self.csv = self.out.suffix.lower() == ".csv"
         self.folder = self.out.with_name(self.out.name + ".parts") if self.csv else self.out
         parent = self.out.parent if str(self.out.parent) else Path(".")
         if not parent.is_dir():
             raise InputError(f"folder {parent} does not exist", source=str(out))
-        self.spec, self.schema = spec, schema(spec.columns())
+        self.spec, self.schema, self.size = spec, schema(spec.columns()), None
+        self.fingerprint = spec.fingerprint()
         manifest = self.folder / MANIFEST
-        fingerprint = spec.fingerprint()
         if manifest.is_file():
             try:
                 info = json.loads(manifest.read_text())
-                same = info["format"] == FORMAT and info["fingerprint"] == fingerprint
-                self.size = int(info["chunk_size"])
+                same = info["format"] == FORMAT and info["fingerprint"] == self.fingerprint
+                size = int(info["chunk_size"])
             except (OSError, ValueError, KeyError, TypeError):
                 raise InputError(f"{manifest} is unreadable; remove {self.folder} to start again",
                                  source=str(out)) from None
             if not same:
                 raise InputError(f"holds the table of a different sweep ({info.get('source')}, or one changed "
                                  "since); remove it or choose another output", source=str(self.folder))
+            self._use(size)
+            for stale in self.folder.glob(".*.tmp"):  # a write cut short by a crash
+                stale.unlink()
         elif self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
             raise InputError("exists and is not a sweep table; remove it or choose another output",
                              source=str(self.folder))
-        else:
-            self.size = int(chunk_size())
-            self.folder.mkdir(exist_ok=True)
-            _atomic(manifest, json.dumps({"format": FORMAT, "fingerprint": fingerprint, "source": spec.source,
-                                          "n_models": len(spec.points), "chunk_size": self.size,
-                                          "columns": spec.columns()}, indent=1).encode())
-        for stale in self.folder.glob(".*.tmp"):  # a write cut short by a crash
-            stale.unlink()
-        self.n_chunks = -(-len(spec.points) // self.size)
+
+    def create(self, size):
+        """Start a new table of ``size`` models per chunk: the folder and its manifest."""
+        self.folder.mkdir(exist_ok=True)
+        _atomic(self.folder / MANIFEST, json.dumps({
+            "format": FORMAT, "fingerprint": self.fingerprint, "source": self.spec.source,
+            "n_models": len(self.spec.points), "chunk_size": size, "columns": self.spec.columns()},
+            indent=1).encode())
+        self._use(size)
+
+    def _use(self, size):
+        self.size = size
+        self.n_chunks = -(-len(self.spec.points) // size)
         self.width = max(5, len(str(self.n_chunks - 1)))
+
+    def missing(self):
+        """The chunks not written yet, in order."""
+        done = self.done()
+        return [c for c in range(self.n_chunks) if c not in done]
 
     def models(self, chunk):
         """``(index, values)`` of the models of a chunk."""
