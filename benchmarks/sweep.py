@@ -19,6 +19,11 @@ section, ``nseg`` 1000, ``hh``; ``diam`` and ``celsius`` set, ``finitialize``, `
 (``--neuron-models``, spread over the grid), in its own process.  The NEURON velocities are
 compared with the sweep's for the same models.  Also measured: Dask's cost per task
 (1,000 empty tasks), for the cluster estimate in docs/sweeps.md.
+
+On a machine shared with other work, the speed-up from 1 to 2 workers is bounded by the
+cores the workers get: each run reports the CPU time its workers used over the wall time
+("cores got") and the load average before and after, so a poor scaling can be told from a
+busy machine.
 """
 
 import argparse
@@ -111,17 +116,21 @@ def time_hhcable(desc, workers):
         import distributed
 
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR)
+                                           dashboard_address=None, silence_logs=logging.CRITICAL)
         client = distributed.Client(cluster)
         client.run(warm_up)
     else:
         warm_up()
     ready = time.perf_counter()
+    cpu = [time.process_time(), client.run(time.process_time) if client else {}]
     with tempfile.TemporaryDirectory() as out:
         table = hc.sweep(desc, Path(out) / "table.parquet", client=client, workers=0 if not workers else None,
                          progress=False)
         n_chunks = len(list((Path(out) / "table.parquet").glob("part-*.parquet")))
     wall = time.perf_counter() - ready
+    after = client.run(time.process_time) if client else {}
+    driver_cpu = time.process_time() - cpu[0]
+    worker_cpu = sum(after[w] - cpu[1][w] for w in after if w in cpu[1]) if client else driver_cpu
     task_ms = None
     if client is not None:
         t = time.perf_counter()
@@ -137,6 +146,8 @@ def time_hhcable(desc, workers):
     return {"workers": workers, "n_models": len(rows), "n_chunks": n_chunks,
             "models_per_chunk": len(rows) / n_chunks, "startup_s": ready - start, "sweep_s": wall,
             "models_per_s": len(rows) / wall, "chunk_s_median": float(np.median(list(chunk_wall.values()))),
+            "worker_cpu_s": worker_cpu, "driver_cpu_s": driver_cpu, "cores_obtained": worker_cpu / wall,
+            "models_per_cpu_s": len(rows) / worker_cpu,
             "errors": sum(r["error"] is not None for r in rows), "task_overhead_ms": task_ms,
             "load_before_after": load,
             "cv": {f"{r['morphology.cable.diam_um']:.9g},{r['biophysics.celsius']:.9g}": r["cv_m_s"] for r in rows}}
@@ -226,16 +237,16 @@ def main(argv=None):
     print(f"{report['machine']}; {report['grid']} = {runs[0]['n_models']} models of "
           f"{int(round(LENGTH / SEGMENT))} compartments, {int(round(TSTOP / DT))} steps")
     print(f"{'run':22} {'models/s':>9} {'sweep s':>8} {'start s':>8} {'chunks':>6} {'chunk s':>8} "
-          f"{'x 1 worker':>10} {'load before/after':>18}")
+          f"{'x 1 worker':>10} {'cores got':>9} {'models/cpu-s':>12} {'load before/after':>18}")
     for w, r in runs.items():
         name = "this process (no Dask)" if w == 0 else f"{w} local worker{'s' if w > 1 else ''}"
         scale = r["models_per_s"] / one["models_per_s"] if one else None
         print(f"{name:22} {r['models_per_s']:9.1f} {r['sweep_s']:8.1f} {r['startup_s']:8.1f} {r['n_chunks']:6d} "
-              f"{r['chunk_s_median']:8.2f} {fmt(scale, '.2f'):>10} "
-              f"{r['load_before_after'][0]:8.2f} / {r['load_before_after'][1]:.2f}")
+              f"{r['chunk_s_median']:8.2f} {fmt(scale, '.2f'):>10} {r['cores_obtained']:9.2f} "
+              f"{r['models_per_cpu_s']:12.1f} {r['load_before_after'][0]:8.2f} / {r['load_before_after'][1]:.2f}")
     if neuron:
         print(f"{'NEURON loop':22} {neuron['models_per_s']:9.1f} {neuron['wall_s']:8.1f} {'':8} {'':6} {'':8} "
-              f"{'':10} {neuron['load_before_after'][0]:8.2f} / {neuron['load_before_after'][1]:.2f}")
+              f"{'':10} {'':9} {'':12} {neuron['load_before_after'][0]:8.2f} / {neuron['load_before_after'][1]:.2f}")
         diffs = [abs(runs[0]["cv"][k] / v - 1) for k, v in neuron["cv"].items()
                  if v is not None and runs[0]["cv"].get(k) is not None]
         report["neuron"]["max_rel_cv_difference"] = max(diffs) if diffs else None

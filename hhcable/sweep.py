@@ -364,7 +364,7 @@ def dask_client(client=None, scheduler=None, workers=None):
             yield own
         return
     cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                                       processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
     with cluster, distributed.Client(cluster) as own:
         yield own
 

@@ -132,7 +132,7 @@ def cluster():
     import logging
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.ERROR) as lc, distributed.Client(lc) as client:
+                                  silence_logs=logging.CRITICAL) as lc, distributed.Client(lc) as client:
         yield client
 
 
