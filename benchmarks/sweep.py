@@ -9,9 +9,9 @@ Usage::
 HH axons of 1,000 compartments (6 mm, 6 µm segments, Ra 35.4 Ω·cm, dt 0.025 ms, 10 ms), the
 diameter from 1 to 8 µm and the temperature from 6.3 to 25 °C, the velocity measured between
 30 % and 70 % of the length (least squares over the first crossings of 0 mV, as
-``hc.conduction_velocity``).  hhcable: ``hc.sweep`` on a ``LocalCluster`` of 1, then 2
-worker processes (started and warmed up before the clock starts: the import and the
-compiled kernel's loading, a few seconds per process, are reported apart), the whole sweep
+``hc.conduction_velocity``).  hhcable: ``hc.sweep`` on the ``LocalCluster`` it makes by
+default, of 1, then 2 worker processes (started and warmed up before the clock starts: the
+import and the compiled kernel's loading, a few seconds per process, are reported apart), the whole sweep
 timed (planning, chunks as batches, Parquet written per chunk); and the same sweep in this
 process without Dask (``workers=0``).  NEURON: a plain Python loop over the same models (one
 section, ``nseg`` 1000, ``hh``; ``diam`` and ``celsius`` set, ``finitialize``, ``run``, a
@@ -103,54 +103,67 @@ def noop(x):
     return x
 
 
-def time_hhcable(desc, workers):
-    """Sweep on a LocalCluster of ``workers`` processes (0: in this process); the figures."""
+def start(workers):
+    """A warmed-up local cluster of ``workers`` processes, as hhcable makes by default (0: none)."""
+    from hhcable.sweep import dask_client
+
+    t = time.perf_counter()
+    if not workers:
+        warm_up()
+        return None, None, time.perf_counter() - t
+    context = dask_client(workers=workers)
+    client = context.__enter__()
+    client.run(warm_up)
+    return context, client, time.perf_counter() - t
+
+
+def time_sweep(desc, workers, client):
+    """One timed sweep on ``client`` (None: in this process); its figures and velocities."""
     import hhcable as hc
 
     load = [os.getloadavg()[0]]
-    start = time.perf_counter()
-    client = cluster = None
-    if workers:
-        import logging
-
-        import distributed
-
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.CRITICAL)
-        client = distributed.Client(cluster)
-        client.run(warm_up)
-    else:
-        warm_up()
     ready = time.perf_counter()
     cpu = [time.process_time(), client.run(time.process_time) if client else {}]
     with tempfile.TemporaryDirectory() as out:
-        table = hc.sweep(desc, Path(out) / "table.parquet", client=client, workers=0 if not workers else None,
+        table = hc.sweep(desc, Path(out) / "table.parquet", client=client, workers=None if client else 0,
                          progress=False)
         n_chunks = len(list((Path(out) / "table.parquet").glob("part-*.parquet")))
     wall = time.perf_counter() - ready
     after = client.run(time.process_time) if client else {}
     driver_cpu = time.process_time() - cpu[0]
     worker_cpu = sum(after[w] - cpu[1][w] for w in after if w in cpu[1]) if client else driver_cpu
-    task_ms = None
-    if client is not None:
-        t = time.perf_counter()
-        client.gather(client.map(noop, range(1000), pure=False))
-        task_ms = (time.perf_counter() - t) / 1000 * 1e3  # scheduler's wall time per task
-        client.close()
-        cluster.close()
     load.append(os.getloadavg()[0])
     rows = table.to_pylist()
     chunk_wall = {}
     for r in rows:
         chunk_wall[r["chunk"]] = chunk_wall.get(r["chunk"], 0.0) + r["wall_s"]
     return {"workers": workers, "n_models": len(rows), "n_chunks": n_chunks,
-            "models_per_chunk": len(rows) / n_chunks, "startup_s": ready - start, "sweep_s": wall,
-            "models_per_s": len(rows) / wall, "chunk_s_median": float(np.median(list(chunk_wall.values()))),
+            "models_per_chunk": len(rows) / n_chunks, "sweep_s": wall, "models_per_s": len(rows) / wall,
+            "chunk_s_median": float(np.median(list(chunk_wall.values()))),
             "worker_cpu_s": worker_cpu, "driver_cpu_s": driver_cpu, "cores_obtained": worker_cpu / wall,
-            "models_per_cpu_s": len(rows) / worker_cpu,
-            "errors": sum(r["error"] is not None for r in rows), "task_overhead_ms": task_ms,
-            "load_before_after": load,
-            "cv": {f"{r['morphology.cable.diam_um']:.9g},{r['biophysics.celsius']:.9g}": r["cv_m_s"] for r in rows}}
+            "models_per_cpu_s": len(rows) / worker_cpu, "errors": sum(r["error"] is not None for r in rows),
+            "load_before_after": load, "rows": rows}
+
+
+def task_overhead_ms(client, n=1000):
+    """Wall time per task (ms) of ``n`` empty tasks: the scheduler's cost per task."""
+    t = time.perf_counter()
+    client.gather(client.map(noop, range(n), pure=False))
+    return (time.perf_counter() - t) / n * 1e3
+
+
+def time_writes(desc, rows, repeats=20):
+    """The driver's cost (ms) of writing one chunk of these rows to the table (Parquet, atomically)."""
+    from hhcable import sweepspec, sweeptable
+
+    spec = sweepspec.load(desc)
+    with tempfile.TemporaryDirectory() as out:
+        store = sweeptable.Store(Path(out) / "t.parquet", spec)
+        store.create(len(rows))
+        start = time.perf_counter()
+        for c in range(repeats):
+            store.write(c, rows)
+        return (time.perf_counter() - start) / repeats * 1e3
 
 
 def neuron_loop(pairs):
@@ -212,7 +225,8 @@ def main(argv=None):
     p.add_argument("--models", type=int, default=2000, help="about this many models (default 2000; the issue: 10000)")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="local workers to time (default 1 2)")
     p.add_argument("--neuron-models", type=int, default=200, help="models in the NEURON loop (default 200)")
-    p.add_argument("--quick", action="store_true", help="200 models, 20 in NEURON")
+    p.add_argument("--repeats", type=int, default=3, help="timed sweeps of each, alternating; the best counts")
+    p.add_argument("--quick", action="store_true", help="200 models, 20 in NEURON, 1 repeat")
     p.add_argument("--json", default=str(HERE / "results" / "sweep.json"), help="where to write the figures")
     p.add_argument("--neuron-worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -220,19 +234,37 @@ def main(argv=None):
         print(RESULT_TAG + json.dumps(neuron_loop([tuple(x) for x in json.loads(args.neuron_worker)])))
         return 0
     if args.quick:
-        args.models, args.neuron_models = 200, 20
-    if args.models < 1 or args.neuron_models < 0 or any(w < 0 for w in args.workers):
-        p.error("--models must be >= 1, --neuron-models and --workers >= 0")
+        args.models, args.neuron_models, args.repeats = 200, 20, 1
+    if args.models < 1 or args.repeats < 1 or args.neuron_models < 0 or any(w < 0 for w in args.workers):
+        p.error("--models and --repeats must be >= 1, --neuron-models and --workers >= 0")
     folder = Path(tempfile.mkdtemp(prefix="hhcable-bench-sweep-"))
     desc = description(folder, args.models)
+    configs = [0] + sorted({w for w in args.workers if w})
+    clusters = {w: start(w) for w in configs}
+    timed = {w: [] for w in configs}
+    try:
+        for _ in range(args.repeats):  # alternating, so that others' load falls on every configuration
+            for w in configs:
+                timed[w].append(time_sweep(desc, w, clusters[w][1]))
+        task_ms = {w: task_overhead_ms(clusters[w][1]) for w in configs if w}
+    finally:
+        for context, _, _ in reversed(list(clusters.values())):  # last made, first closed
+            if context is not None:
+                context.__exit__(None, None, None)
     runs = {}
-    for workers in [0] + [w for w in args.workers if w]:
-        runs[workers] = time_hhcable(desc, workers)
+    for w, rs in timed.items():
+        best = max(rs, key=lambda r: r["models_per_s"])
+        runs[w] = {**{k: v for k, v in best.items() if k != "rows"}, "startup_s": clusters[w][2],
+                   "models_per_s_all": [r["models_per_s"] for r in rs],
+                   "cores_obtained_all": [r["cores_obtained"] for r in rs], "task_overhead_ms": task_ms.get(w)}
+    rows = timed[0][0]["rows"]
+    runs[0]["driver_write_ms_per_chunk"] = time_writes(desc, rows[: int(runs[0]["models_per_chunk"])])
+    cv = {f"{r['morphology.cable.diam_um']:.9g},{r['biophysics.celsius']:.9g}": r["cv_m_s"] for r in rows}
     neuron = time_neuron(args.models, args.neuron_models) if have_neuron() and args.neuron_models else None
     one = runs.get(1)
     report = {"machine": f"{cpu_model()}, {os.cpu_count()} cores", "python": sys.version.split()[0],
               "grid": f"{len(desc['parameter'][0]['values'])} diameters × {N_TEMPERATURES} temperatures",
-              "runs": {str(w): {k: v for k, v in r.items() if k != "cv"} for w, r in runs.items()},
+              "repeats": args.repeats, "runs": {str(w): r for w, r in runs.items()},
               "neuron": None if neuron is None else {k: v for k, v in neuron.items() if k != "cv"}}
     print(f"{report['machine']}; {report['grid']} = {runs[0]['n_models']} models of "
           f"{int(round(LENGTH / SEGMENT))} compartments, {int(round(TSTOP / DT))} steps")
@@ -247,17 +279,20 @@ def main(argv=None):
     if neuron:
         print(f"{'NEURON loop':22} {neuron['models_per_s']:9.1f} {neuron['wall_s']:8.1f} {'':8} {'':6} {'':8} "
               f"{'':10} {'':9} {'':12} {neuron['load_before_after'][0]:8.2f} / {neuron['load_before_after'][1]:.2f}")
-        diffs = [abs(runs[0]["cv"][k] / v - 1) for k, v in neuron["cv"].items()
-                 if v is not None and runs[0]["cv"].get(k) is not None]
+        diffs = [abs(cv[k] / v - 1) for k, v in neuron["cv"].items() if v is not None and cv.get(k) is not None]
         report["neuron"]["max_rel_cv_difference"] = max(diffs) if diffs else None
         report["ratios_to_neuron"] = {str(w): r["models_per_s"] / neuron["models_per_s"] for w, r in runs.items()}
         print(f"velocity, sweep against NEURON on {len(diffs)} models: max relative difference "
               f"{fmt(report['neuron']['max_rel_cv_difference'], '.2e')}")
         print("models/s against the NEURON loop: " + ", ".join(
             f"{'here' if w == '0' else w + ' w'} {x:.1f}x" for w, x in report["ratios_to_neuron"].items()))
+    print("(best of " + ", ".join(f"{len(r['models_per_s_all'])}: " + " ".join(f"{x:.0f}" for x in r["models_per_s_all"])
+                                  + " models/s" for r in runs.values()) + ")")
     tasks = [r["task_overhead_ms"] for r in runs.values() if r["task_overhead_ms"]]
     if tasks:
         print(f"Dask cost per task (1,000 empty tasks): {min(tasks):.2f} ms of wall time")
+    print(f"the driver's cost of writing a chunk of {runs[0]['models_per_chunk']:.0f} rows: "
+          f"{runs[0]['driver_write_ms_per_chunk']:.1f} ms")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=1))
     return 0

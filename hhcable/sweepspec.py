@@ -388,8 +388,8 @@ def _plot(top, sweep):
     plot = {"x": table.get("x", sweep.parameters[0]), "y": table.get("y", measures[0] if measures else None),
             "by": table.get("by", sweep.parameters[1] if len(sweep.parameters) > 1 else None)}
     for name, column in plot.items():
-        if column is not None and column not in sweep.columns():
-            raise InputError(f"{column!r} is not a column of the table; columns: {list(sweep.columns())}",
+        if column is not None and column not in numeric and not (name == "by" and column in sweep.parameters):
+            raise InputError(f"{column!r} is not a numeric column of the table; numeric columns: {numeric}",
                              key=f"plot.{name}", source=sweep.source)
     return plot
 
