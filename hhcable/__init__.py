@@ -12,6 +12,7 @@ from .morphology import Morphology
 from .simulation import Result, Simulation
 from .stimulus import IClamp, PulseTrain, Waveform
 from .swc import SWCWarning, parse_swc, read_swc, write_swc
+from .sweep import sweep
 
 __version__ = "0.1.0"
 
@@ -22,4 +23,5 @@ __all__ = [
     "conduction_velocity", "spike_features", "spike_times", "threshold_crossings",
     "HHCableError", "HHCableWarning", "InputError", "MemoryLimitError", "SimulationError", "SWCError",
     "read_swc", "parse_swc", "write_swc", "SWCWarning",
+    "sweep",
 ]

@@ -54,10 +54,30 @@ class Batch:
         self.dt, self.method = sims[0].dt, sims[0].method
         self.backend = check_backend(backend)
 
-    def run(self, tstop, progress=None):
+    def run(self, tstop, progress=None, workers=None, client=None):
         """Run every simulation from 0 to ``tstop`` (ms); a list of :class:`~hhcable.simulation.Result`.
 
-        Each result's ``run_wall_s`` is the stepping time of the whole batch; ``progress`` as
-        in :meth:`hhcable.simulation.Simulation.run`.
+        Each result's ``run_wall_s`` is the stepping time of the whole batch (of its part,
+        when split).
+
+        Parameters
+        ----------
+        tstop : float, ms
+        progress : callable, optional
+            As in :meth:`hhcable.simulation.Simulation.run` (not with ``workers``/``client``).
+        workers : int, optional
+            Split the batch over this many local worker processes (a Dask local cluster made
+            for the run, ``pip install "hhcable[sweep]"``): for batches of many seconds.
+        client : distributed.Client, optional
+            Split it over the workers of this Dask cluster.
         """
-        return Engine(self.simulations, backend=self.backend).run(tstop, progress)
+        if workers is None and client is None:
+            return Engine(self.simulations, backend=self.backend).run(tstop, progress)
+        return run_split(self, tstop, workers, client)
+
+
+def run_split(batch, tstop, workers=None, client=None):
+    """Run a batch cut into parts on Dask workers (see :func:`hhcable.sweep.run_batch`)."""
+    from .sweep import run_batch
+
+    return run_batch(batch.simulations, tstop, backend=batch.backend, workers=workers, client=client)

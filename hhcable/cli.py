@@ -27,6 +27,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from contextlib import contextmanager
 
@@ -196,6 +197,42 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"hhcable: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
+def cmd_sweep(args):
+    from . import sweepspec, sweeptable
+    from .plotting import save
+    from .sweep import sweep
+
+    if args.workers is not None and args.workers < 0:
+        raise InputError("must be >= 0 (0: run in this process)", key="--workers")
+    with Outputs() as outputs:
+        plot = outputs.add(args.plot, "--plot") if args.plot else None
+        fmt = _figure_format(plot, "--plot") if plot else None
+        _not_an_input(outputs, [args.sweep])
+        start = time.perf_counter()
+        try:
+            table = sweep(args.sweep, args.out, scheduler=args.scheduler, workers=args.workers,
+                          progress=not args.quiet)
+        except KeyboardInterrupt:
+            print("\nhhcable: interrupted; the chunks written are kept: run the same command to go on",
+                  file=sys.stderr)
+            return 128 + signal.SIGINT
+        wall = time.perf_counter() - start
+        errors = [e for e in table.column("error").to_pylist() if e is not None]
+        print(f"{args.sweep}: {table.num_rows} models ({len(errors)} with errors) in {wall:.1f} s; "
+              f"table: {args.out}")
+        if errors:
+            print(f"  first error: {errors[0]}")
+        if plot:
+            spec = sweepspec.load(args.sweep)
+            if spec.plot["y"] is None:
+                raise InputError("no numeric measure to plot; name one in [plot]", key="plot.y", source=args.sweep)
+            fig = sweeptable.plot(table, spec.plot["x"], spec.plot["y"], spec.plot["by"], units=spec.units)
+            outputs.write(plot, lambda fh: save(fig, fh, format=fmt))
+            outputs.commit()
+            print(f"  figure: {plot}")
+    return 0
+
+
 def build_parser():
     parser = _Parser(prog="hhcable", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
@@ -222,6 +259,16 @@ def build_parser():
     anim.add_argument("--frames", type=int, default=100, help="most frames (default 100)")
     anim.add_argument("--fps", type=float, default=20.0, help="frames per second (default 20)")
     anim.set_defaults(func=cmd_animate)
+
+    swp = sub.add_parser("sweep", help="run a parameter sweep (TOML) on every core or on a Dask cluster")
+    swp.add_argument("sweep", help="sweep file")
+    swp.add_argument("--out", required=True, metavar="RESULTS.parquet",
+                     help="the table: a Parquet folder (one file per chunk), or FILE.csv; rerun to resume")
+    swp.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask scheduler's cluster")
+    swp.add_argument("--workers", type=int, help="local worker processes (default: one per core; 0: this process)")
+    swp.add_argument("--plot", metavar="FIG.png", help="write the summary figure (see [plot] in the sweep file)")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    swp.set_defaults(func=cmd_sweep)
 
     demo = sub.add_parser("demo", help="simulate the Hodgkin-Huxley squid axon and draw it")
     demo.add_argument("--out", default="hhcable-demo.png", metavar="FIG.png", help="figure file")

@@ -149,8 +149,6 @@ def load(path):
     InputError
         Naming the file and the key (or the line, for TOML syntax errors).
     """
-    from .simulation import Simulation
-
     data = validate.read_file(path, "a model file")
     path = Path(path)
     source = str(path)
@@ -162,6 +160,30 @@ def load(path):
                          source=source) from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"invalid TOML: {err}", source=source) from None
+    return from_dict(doc, source)
+
+
+def from_dict(doc, source="<dict>"):
+    """Check and build a model from a parsed model file (a dict, as ``tomllib`` reads it).
+
+    Parameters
+    ----------
+    doc : dict
+        The model file's tables; it is only read.
+    source : str
+        The file it stands for: errors name it, and the SWC and channel files it lists are
+        found relative to its folder.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    InputError
+        Naming ``source`` and the key.
+    """
+    from .simulation import Simulation
 
     top = _Reader(doc, "", source)
     top.check_keys(SECTIONS)
