@@ -47,6 +47,8 @@ DEFAULT_FIGURE_FORMAT = "png"
 BACKEND_WORDS = {"numba": "compiled kernel, numba", "numpy": "numpy loop: numba is not installed"}
 #: How many of an SWC file's warnings ``hhcable run`` prints (``swc-info`` lists them all).
 SHOWN_WARNINGS = 3
+#: Largest TCP port ``hhcable lab --port`` accepts.
+MAX_PORT = 65535
 
 
 class Stopped(BaseException):
@@ -178,6 +180,18 @@ def cmd_animate(args):
     return 0
 
 
+def cmd_lab(args):
+    port = validate.integer(args.port, "--port", low=1, high=MAX_PORT)
+    try:
+        from .lab.app import serve
+    except ImportError as err:
+        _error(f"the lab needs Panel ({err}); install it with: pip install 'hhcable[lab]'")
+        return EXIT_FAILURE
+    print(f"hhcable lab: http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
+    serve(port=port, show=not args.no_browser)
+    return 0
+
+
 def cmd_swc_info(args):
     from .swc import SWCWarning, format_summary, read_swc, summary
 
@@ -222,6 +236,11 @@ def build_parser():
     anim.add_argument("--frames", type=int, default=100, help="most frames (default 100)")
     anim.add_argument("--fps", type=float, default=20.0, help="frames per second (default 20)")
     anim.set_defaults(func=cmd_animate)
+
+    lab = sub.add_parser("lab", help="open the interactive teaching lab in the browser (needs hhcable[lab])")
+    lab.add_argument("--port", type=int, default=5006, help="port on 127.0.0.1 (default 5006)")
+    lab.add_argument("--no-browser", action="store_true", help="serve without opening a browser")
+    lab.set_defaults(func=cmd_lab)
 
     demo = sub.add_parser("demo", help="simulate the Hodgkin-Huxley squid axon and draw it")
     demo.add_argument("--out", default="hhcable-demo.png", metavar="FIG.png", help="figure file")
