@@ -5,7 +5,8 @@ fails (left).  The right panel finds, for each interval, the smallest second pul
 (a bisection per interval, all intervals simulated together): none up to the search limit
 in the absolute refractory period, more than the first pulse needed in the relative one.
 
-Run ``python examples/03_refractory_period.py`` to write ``03_refractory_period.png``.
+Run ``python examples/03_refractory_period.py [FOLDER]`` to write ``03_refractory_period.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,11 +21,14 @@ import numpy as np  # noqa: E402
 import hhcable.plotting as hp  # noqa: E402
 from hhcable.pointneuron import PointNeuron, recovery_threshold, threshold_current  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 DUR = 0.5  # ms, each pulse
 INTERVALS = np.array([2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 25.0])  # ms
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     neuron = PointNeuron()
     single = threshold_current(neuron, DUR)
@@ -54,4 +58,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

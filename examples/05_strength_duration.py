@@ -5,7 +5,8 @@ The charge at threshold (current × duration) tends to a constant for brief puls
 6.3 °C about 6.5 nC/cm², the 6–7 mV Hodgkin and Huxley found for a brief shock (their
 Fig. 12).  Thresholds are found by bisection, all durations simulated together.
 
-Run ``python examples/05_strength_duration.py`` to write ``05_strength_duration.png``.
+Run ``python examples/05_strength_duration.py [FOLDER]`` to write ``05_strength_duration.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,10 +21,13 @@ import numpy as np  # noqa: E402
 import hhcable.plotting as hp  # noqa: E402
 from hhcable.pointneuron import PointNeuron, strength_duration  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 DURATIONS = np.geomspace(0.05, 20.0, 14)  # ms
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     neuron = PointNeuron()
     per_ua = neuron.nA_per_uA_cm2()
@@ -43,4 +47,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

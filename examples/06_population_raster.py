@@ -5,7 +5,8 @@ its own initial voltage, receive the same 12 µA/cm² step.  They are simulated 
 batch (one block-diagonal system), so forty cost about as much as one.  Neurons with less
 potassium fire faster.
 
-Run ``python examples/06_population_raster.py`` to write ``06_population_raster.png``.
+Run ``python examples/06_population_raster.py [FOLDER]`` to write ``06_population_raster.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,12 +21,15 @@ import numpy as np  # noqa: E402
 import hhcable.plotting as hp  # noqa: E402
 from hhcable.pointneuron import PointNeuron, population_spikes  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 N = 40
 GKBAR = 0.036  # S/cm², HH's value
 AMP_UA_CM2 = 12.0  # µA/cm²
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     rng = np.random.default_rng(1952)
     scale = np.linspace(0.6, 1.4, N)
@@ -44,4 +48,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

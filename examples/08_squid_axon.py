@@ -5,7 +5,8 @@ Left: the voltage at three places.  Right: voltage along the axon against time, 
 measured conduction velocity drawn as a line (converged solutions give about 18.7 m/s;
 HH's hand computation 18.8 m/s; the measured velocity was 21.2 m/s).
 
-Run ``python examples/08_squid_axon.py`` to write ``08_squid_axon.png``.
+Run ``python examples/08_squid_axon.py [FOLDER]`` to write ``08_squid_axon.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -18,6 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import hhcable as hc  # noqa: E402
 from hhcable import plotting, theory  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 LENGTH = 40_000.0  # µm
 SEGMENT = 100.0  # µm: 1/200 of the spike's length
@@ -37,7 +41,7 @@ def simulate():
     return sim.run(3.0)
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     res = simulate()
     vel = hc.conduction_velocity(res, start=0.25, stop=0.75)
@@ -51,4 +55,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -6,7 +6,8 @@ current the thin axon can deliver no longer brings the thick one to threshold an
 fails (Goldstein & Rall 1974, Biophys J 14:731).  Here a step to 4 µm lets the spike through,
 late; a step to 20 µm blocks it.
 
-Run ``python examples/41_impedance_mismatch.py`` to write ``41_impedance_mismatch.png``.
+Run ``python examples/41_impedance_mismatch.py [FOLDER]`` to write ``41_impedance_mismatch.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -21,6 +22,9 @@ import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
 from hhcable.units import M_S_PER_UM_MS  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 THIN_UM = 1.0          # diameter of the thin axon, µm
 PASSES_UM = 4.0        # a thick axon the spike enters, µm
@@ -76,7 +80,7 @@ def local_velocity(case, start, stop):
     return (stop - start) / (tb - ta) * M_S_PER_UM_MS
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Run both cases and write the figure; returns its path."""
     cases = {f"{THIN_UM:g} → {PASSES_UM:g} µm": run_case(PASSES_UM),
              f"{THIN_UM:g} → {BLOCKS_UM:g} µm": run_case(BLOCKS_UM)}
@@ -110,4 +114,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -5,7 +5,8 @@ picture of propagation through real branching, not a model of this cell).  A bri
 at the soma starts a spike; the figure colours every compartment by the time it first
 crossed 0 mV, and plots that time against path distance from the soma.
 
-Run ``python examples/42_spike_through_a_real_cell.py`` to write ``42_spike_through_a_real_cell.png``.
+Run ``python examples/42_spike_through_a_real_cell.py [FOLDER]`` to write ``42_spike_through_a_real_cell.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -19,6 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 SWC = Path(__file__).resolve().parent.parent / "morphologies" / "nrn__c91662.swc"
 RA = 100.0        # Ω·cm
@@ -42,7 +46,7 @@ def simulate(d_lambda=D_LAMBDA, dt=DT):
     return sim.run(tstop=TSTOP)
 
 
-def main(outdir=".", d_lambda=D_LAMBDA, dt=DT):
+def main(outdir=FIGURES, d_lambda=D_LAMBDA, dt=DT):
     """Simulate and write the figure; returns its path."""
     res = simulate(d_lambda, dt)
     comp = res.cell.compartments
@@ -72,4 +76,4 @@ def main(outdir=".", d_lambda=D_LAMBDA, dt=DT):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

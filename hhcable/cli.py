@@ -1,4 +1,4 @@
-"""The ``hhcable`` command: ``run`` a model file, the ``demo``, or ``swc-info`` on an SWC file.
+"""The ``hhcable`` command: ``run`` a model file, ``animate`` it, ``swc-info`` on an SWC file, the ``demo``, the ``lab``.
 
 Exit status
 -----------
@@ -94,6 +94,7 @@ def _mv(value):
 
 
 def cmd_run(args):
+    from .animation import steps_bar
     from .modelfile import load
     from .plotting import plot_result, save
 
@@ -104,7 +105,9 @@ def cmd_run(args):
         _not_an_input(outputs, [args.model])
         model = load(args.model)
         _print_swc_warnings(model.simulation.cell.morphology)
-        result, summary = model.run()
+        # A bar on stderr while stepping, only for a person watching a terminal.
+        bar = steps_bar() if not args.json and sys.stderr.isatty() else None
+        result, summary = model.run(progress=bar)
         if out:
             outputs.write(out, lambda fh: _write_npz(result, fh))
         if plot:
@@ -116,7 +119,8 @@ def cmd_run(args):
         print(json.dumps(summary, allow_nan=False))
         return 0
     print(f"{args.model}: {summary['n_compartments']} compartments, {summary['tstop_ms']:g} ms "
-          f"in {summary['run_wall_s']:.2f} s ({BACKEND_WORDS[summary['backend']]})")
+          f"in {summary['run_wall_s']:.2f} s ({BACKEND_WORDS[summary['backend']]}; "
+          f"set-up {summary['setup_s']:.2f} s, of which compiling {summary['compile_s']:.2f} s)")
     for name, p in summary["probes"].items():
         spikes = ", ".join(f"{s:.3f}" for s in p["spike_times_ms"])
         spikes = f"spikes at {spikes} ms" if spikes else "no spikes"
@@ -203,6 +207,21 @@ def cmd_swc_info(args):
     return 0
 
 
+#: What ``hhcable --help`` says above and below the list of commands (plain text).
+DESCRIPTION = ("Hodgkin-Huxley action potentials in axons and dendritic trees: run a model file,\n"
+               "animate it, check an SWC file, run the squid-axon demo, or open the interactive lab.")
+EXAMPLES = """examples:
+  hhcable run examples/models/squid_axon.toml             run a model file, print a summary
+  hhcable run model.toml --json --out run.npz --plot fig.png
+  hhcable animate examples/models/squid_axon.toml spike.gif
+  hhcable swc-info morphologies/nrn__c91662.swc
+  hhcable demo --out squid.png                             the 1952 squid axon, drawn
+  hhcable lab                                              experiments in the browser
+
+exit status: 0 success, 1 system failure, 2 bad input, 3 the run blew up, 130/143 stopped.
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line like every other error (exit status 2)."""
 
@@ -211,7 +230,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = _Parser(prog="hhcable", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="hhcable", description=DESCRIPTION, epilog=EXAMPLES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
