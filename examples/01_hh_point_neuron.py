@@ -12,6 +12,7 @@ into FOLDER (default: ``examples/figures/``).
 import sys
 from pathlib import Path
 
+import hhcable as hc
 import hhcable.plotting as hp
 from hhcable.pointneuron import PointNeuron
 
@@ -28,6 +29,8 @@ def main(outdir=FIGURES):
     res = neuron.step(amp=AMP_UA_CM2 * neuron.nA_per_uA_cm2(), delay=5.0, dur=30.0, tstop=40.0, dt=DT)
     fig = hp.plot_hh(res, title=f"HH 1952 point neuron, {AMP_UA_CM2:g} µA/cm² step from 5 to 35 ms")
     fig.axes[0].set_ylabel("V, depolarisation from rest (mV)")
+    hp.plot_stimulus(fig.axes[0], [hc.IClamp(5.0, 30.0, AMP_UA_CM2)], res.t, unit="µA/cm²")
+    fig.tight_layout()
     return [hp.save(fig, Path(outdir) / "01_hh_point_neuron.png")]
 
 

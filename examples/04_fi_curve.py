@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import hhcable as hc  # noqa: E402
 import hhcable.plotting as hp  # noqa: E402
 from hhcable.pointneuron import PointNeuron, fi_curve  # noqa: E402
 
@@ -39,6 +40,7 @@ def main(outdir=FIGURES):
     left.set_xlabel("time (ms)")
     left.set_ylabel(hp.LABELS["v"])
     left.legend(frameon=False, fontsize="small", loc="upper right")
+    hp.plot_stimulus(left, [hc.IClamp(5.0, 60.0, max(SHOWN))], res.t, unit="µA/cm², largest")
     out = fi_curve(neuron, DENSITIES * per_ua, dur=200.0)
     right.plot(DENSITIES, out["rate_hz"], "o-", ms=3)
     right.set_xlabel("step current density (µA/cm²)")

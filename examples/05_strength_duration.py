@@ -2,8 +2,8 @@
 
 Short pulses need strong currents; the threshold falls with duration towards the rheobase.
 The charge at threshold (current × duration) tends to a constant for brief pulses: at
-6.3 °C about 6.5 nC/cm², the 6–7 mV Hodgkin and Huxley found for a brief shock (their
-Fig. 12).  Thresholds are found by bisection, all durations simulated together.
+6.3 °C about 6.5 nC/cm².  On a membrane of 1 µF/cm² a charge Q moves the voltage by Q/C, so
+6.5 nC/cm² is 6.5 mV: the 6–7 mV Hodgkin and Huxley found for a brief shock (their Fig. 12).  Thresholds are found by bisection, all durations simulated together.
 
 Run ``python examples/05_strength_duration.py [FOLDER]`` to write ``05_strength_duration.png``
 into FOLDER (default: ``examples/figures/``).
@@ -38,7 +38,8 @@ def main(outdir=FIGURES):
     left.set_ylabel("threshold current density (µA/cm²)")
     left.set_title("strength–duration curve")
     right.semilogx(DURATIONS, density * DURATIONS, "o-", color="C1")
-    right.axhspan(6.0, 7.0, color="0.85", label="HH 1952: 6–7 mV shock threshold")
+    # Hodgkin & Huxley's shocks charged 1 µF/cm² of membrane by 6–7 mV: 6–7 nC/cm².
+    right.axhspan(6.0, 7.0, color="0.85", label="HH 1952: 6–7 mV shocks × 1 µF/cm² = 6–7 nC/cm²")
     right.set_xlabel("pulse duration (ms)")
     right.set_ylabel("threshold charge (nC/cm²)")
     right.legend(frameon=False, fontsize="small")

@@ -26,6 +26,8 @@ FIGURES = Path(__file__).resolve().parent / "figures"
 LENGTH = 40_000.0  # µm
 SEGMENT = 100.0  # µm: 1/200 of the spike's length
 DT = 0.01  # ms
+#: About twice threshold for 0.3 ms: the stimulated end peaks near +25 mV, below E_Na (+50 mV).
+STIM_NA = 7000.0
 
 
 def simulate():
@@ -33,22 +35,23 @@ def simulate():
     cell = hc.Cell(axon, Ra=theory.HH1952_RA, celsius=theory.HH1952_CELSIUS, max_segment=SEGMENT)
     cell.insert(hc.HH())
     sim = hc.Simulation(cell, dt=DT, method="crank_nicolson")
-    sim.iclamp(at=0.0, delay=0.2, dur=0.2, amp=2e4)
+    sim.iclamp(at=0.0, delay=0.2, dur=0.3, amp=STIM_NA)
     for x in (0.25, 0.5, 0.75):
         sim.probe(f"x = {x:g}", at=x)
     sim.record_crossings(0.0)
     sim.record_space(every=5)
-    return sim.run(3.0)
+    return sim, sim.run(3.0)
 
 
 def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
-    res = simulate()
+    sim, res = simulate()
     vel = hc.conduction_velocity(res, start=0.25, stop=0.75)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
     plotting.plot_traces(res, left)
+    plotting.plot_stimulus(left, sim.stimuli, res.t, scale=1e-3, unit="µA")
     left.set_title(f"squid axon, {theory.HH1952_DIAM:g} µm, {theory.HH1952_CELSIUS} °C")
-    plotting.plot_space_time(res, right, velocity=vel)
+    plotting.plot_space_time(res, right, velocity=vel, stimuli=sim.stimuli)
     right.set_title(f"measured {vel['cv_m_s']:.2f} m/s (HH 1952: {theory.HH1952_VELOCITY} m/s)")
     fig.tight_layout()
     return [plotting.save(fig, Path(outdir) / "08_squid_axon.png")]

@@ -62,7 +62,7 @@ def main(outdir=FIGURES):
                                 PARENT_LENGTH / lam_p + (along - PARENT_LENGTH) / lam_d)
         right.plot(electrotonic[::4], v[nodes][::4], "o", ms=3,
                    label=f"path through the {DAUGHTERS[k]:g} µm daughter (simulated)")
-    right.set_xlabel("electrotonic distance from the root (1)")
+    right.set_xlabel("electrotonic distance from the root (units of λ)")
     right.set_ylabel("steady depolarisation (mV)")
     right.set_title(f"simulated R_in {v[0] / AMP:.0f} MΩ")
     right.legend(frameon=False, fontsize="small")

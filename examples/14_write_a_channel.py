@@ -87,12 +87,14 @@ def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for model, label in (("cs", "Connor–Stevens (A-current)"), ("hh", "Hodgkin–Huxley")):
-        res = compartment(model, SHOWN).run(DELAY + 200.0)
+        sim = compartment(model, SHOWN)
+        res = sim.run(DELAY + 200.0)
         left.plot(res.t, res["v"], lw=1, label=label)
         right.plot(DENSITIES, rates(model), "o-", ms=3, label=label)
     left.set_xlabel("time (ms)")
     left.set_ylabel(hp.LABELS["v"])
     left.set_title(f"{SHOWN:g} µA/cm² step")
+    hp.plot_stimulus(left, sim.stimuli, res.t, unit="µA/cm²")  # AREA makes 1 nA one µA/cm²
     left.legend(frameon=False, fontsize="small", loc="upper right")
     right.set_xlabel("step current density (µA/cm²)")
     right.set_ylabel("firing rate (Hz)")

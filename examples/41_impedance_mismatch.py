@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
+from hhcable import plotting  # noqa: E402
 from hhcable.units import M_S_PER_UM_MS  # noqa: E402
 
 #: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
@@ -69,7 +70,7 @@ def run_case(thick, thin=THIN_UM):
     sim.record_crossings(0.0)
     res = sim.run(tstop=TSTOP)
     comp = cell.compartments
-    return {"result": res, "distance": comp.distance, "crossing": res.crossings,
+    return {"result": res, "stimuli": sim.stimuli, "distance": comp.distance, "crossing": res.crossings,
             "junction_um": LENGTH_UM, "arrived": bool(np.isfinite(res.crossings[comp.sample_node[4]]))}
 
 
@@ -94,6 +95,7 @@ def main(outdir=FIGURES):
         ax.set_xlabel("time (ms)")
         ax.set_ylabel("membrane potential (mV)")
         ax.legend(fontsize="small", frameon=False)
+        plotting.plot_stimulus(ax, case["stimuli"], res.t)
     ax = axes[2]
     for label, case in cases.items():
         order = np.argsort(case["distance"])

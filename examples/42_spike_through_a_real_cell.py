@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
+from hhcable import plotting  # noqa: E402
 
 #: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
 FIGURES = Path(__file__).resolve().parent / "figures"
@@ -29,6 +30,7 @@ RA = 100.0        # Ω·cm
 D_LAMBDA = 0.1    # NEURON's usual segment rule
 DT = 0.025        # ms
 TSTOP = 15.0      # ms
+STIM_NA = 5.0  # nA at the soma, for 1 ms
 DELAY = 0.5       # ms
 
 
@@ -40,7 +42,7 @@ def simulate(d_lambda=D_LAMBDA, dt=DT):
     cell = hc.Cell(morph, Ra=RA, d_lambda=d_lambda)
     cell.insert(hc.HH())
     sim = hc.Simulation(cell, dt=dt)
-    sim.iclamp(at=hc.Location(swc_id=1), delay=DELAY, dur=1.0, amp=5.0)
+    sim.iclamp(at=hc.Location(swc_id=1), delay=DELAY, dur=1.0, amp=STIM_NA)
     sim.probe("soma", at=hc.Location(swc_id=1))
     sim.record_crossings(0.0)
     return sim.run(tstop=TSTOP)
@@ -61,6 +63,10 @@ def main(outdir=FIGURES, d_lambda=D_LAMBDA, dt=DT):
     ax_map.set_ylabel("y (µm)")
     ax_map.set_title("CA1 pyramidal cell c91662, HH everywhere")
     fig.colorbar(sc, ax=ax_map, label="first crossing of 0 mV after onset (ms)")
+    soma = comp.xyz[res.cell.locate(hc.Location(swc_id=1))]
+    ax_map.plot(soma[0], soma[1], "v", color=plotting.STIMULUS_COLOUR, mec="k", ms=12, zorder=6,
+                gid=plotting.STIMULUS_GID, label=f"stimulus, {STIM_NA:g} nA")
+    ax_map.legend(frameon=False, loc="lower right", fontsize="small")
     for code, name in ((2, "axon"), (3, "basal"), (4, "apical")):
         mask = comp.type[seg] == code
         ax_dist.plot(comp.distance[seg][mask], arrival[mask], ".", ms=3, label=name)

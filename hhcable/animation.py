@@ -28,7 +28,7 @@ PROGRESS_MIN_FRAMES = 50
 #: Width of the progress bar, characters.
 BAR_WIDTH = 30
 #: Resolution (dots per inch) of the written frames.
-DPI = 80
+DPI = 120
 #: Palette size of GIF frames.
 GIF_COLOURS = 128
 #: Most frames an animation may be asked for.

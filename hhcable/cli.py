@@ -112,7 +112,8 @@ def cmd_run(args):
             outputs.write(out, lambda fh: _write_npz(result, fh))
         if plot:
             # Only voltage probes share the figure's mV axis; the summary lists exactly those.
-            fig = plot_result(result, summary.get("velocity"), names=list(summary["probes"]))
+            fig = plot_result(result, summary.get("velocity"), names=list(summary["probes"]),
+                              stimuli=model.simulation.stimuli)
             outputs.write(plot, lambda fh: save(fig, fh, format=fmt))
         outputs.commit()
     if args.json:
@@ -155,8 +156,8 @@ def cmd_demo(args):
     with Outputs() as outputs:
         out = outputs.add(args.out, "--out")
         fmt = _figure_format(out, "--out")
-        result, velocity = run_demo(max_segment=args.max_segment, dt=args.dt)
-        outputs.write(out, lambda fh: save(plot_result(result, velocity), fh, format=fmt))
+        result, velocity, stimuli = run_demo(max_segment=args.max_segment, dt=args.dt)
+        outputs.write(out, lambda fh: save(plot_result(result, velocity, stimuli=stimuli), fh, format=fmt))
         outputs.commit()
     print(f"Squid giant axon (Hodgkin & Huxley 1952): 476 µm, 35.4 Ω·cm, 18.5 °C, "
           f"{result.cell.n_compartments} compartments, dt {args.dt} ms")
