@@ -121,6 +121,17 @@ def test_real_neuron_latency():
         E.real_neuron(swc="nope.swc")
 
 
+@pytest.mark.parametrize("name", list(E.EXPERIMENTS))
+def test_lab_figures_pass_the_gallery_checks(name):
+    """The lab's figures are held to the examples' standard: units, nothing clipped, the
+    stimulus drawn."""
+    from test_plotting import assert_labelled, assert_stimulus_drawn
+
+    fig = E.EXPERIMENTS[name]().figure
+    assert_labelled(fig)
+    assert_stimulus_drawn(fig)
+
+
 def test_lab_port_is_checked(capsys):
     assert main(["lab", "--port", "70000", "--no-browser"]) == 2
     assert "--port" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import plotting, theory
@@ -67,19 +68,10 @@ class Outcome:
 
 
 def _figure(ncols, width=5.2, height=3.6):
+    """A figure of ``ncols`` panels on its own Agg canvas (no pyplot: safe in worker threads)."""
     fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    FigureCanvasAgg(fig)
     return fig, fig.subplots(1, ncols, squeeze=False)[0]
-
-
-def _draw_stimulus(ax, delay, dur, amp, unit):
-    """The stimulus, drawn as a step under the traces on a twin axis."""
-    twin = ax.twinx()
-    t = [ax.get_xlim()[0], delay, delay, delay + dur, delay + dur, ax.get_xlim()[1]]
-    twin.plot(t, [0, 0, amp, amp, 0, 0], color="0.5", lw=1, ls="-", drawstyle="default")
-    twin.set_ylabel(f"stimulus ({unit})", color="0.4")
-    top = max(abs(amp), 1e-12)
-    twin.set_ylim(-0.1 * top, 4 * top)  # the step sits low, under the voltage
-    return twin
 
 
 # -- point neuron --------------------------------------------------------------------------------
@@ -116,7 +108,7 @@ def point_neuron(amp=10.0, dur=50.0, convention="modern", celsius=6.3, tstop=60.
     fig, (ax_v, ax_p) = _figure(2)
     plotting.plot_traces(res, ax_v, names=["v"])
     ax_v.set_title(f"{amp:g} µA/cm² for {dur:g} ms ({convention} convention)")
-    _draw_stimulus(ax_v, delay, dur, amp, "µA/cm²")
+    plotting.plot_stimulus(ax_v, sim.stimuli, res.t, scale=1 / neuron.nA_per_uA_cm2(), unit="µA/cm²")
     plotting.plot_phase_plane(res, "v", "n", ax=ax_p, threshold=neuron.threshold)
     ax_p.set_title("phase plane: the last cycle")
     return Outcome(numbers, fig, res)
@@ -280,8 +272,9 @@ def axon(diam=1.0, celsius=18.5, Ra=35.4, gnabar=0.12, gkbar=0.036, tstop=8.0, p
         numbers["error"] = str(err)
     fig, (ax_v, ax_s) = _figure(2)
     plotting.plot_traces(res, ax_v)
+    plotting.plot_stimulus(ax_v, sim.stimuli, res.t)
     ax_v.set_title(f"d = {diam:g} µm, {celsius:g} °C, Ra = {Ra:g} Ω·cm")
-    plotting.plot_space_time(res, ax_s, velocity=velocity)
+    plotting.plot_space_time(res, ax_s, velocity=velocity, stimuli=sim.stimuli)
     ax_s.set_title("voltage along the axon")
     return Outcome(numbers, fig, res)
 
@@ -348,6 +341,7 @@ def y_junction(parent_diam=2.0, daughter_diam=1.26, length=1500.0, celsius=18.5,
     plotting.plot_latency_map(res, ax=ax_m, stimuli=[0.0], origin=STIM_DELAY_MS)
     ax_m.set_title(f"Σd^1.5 / d_p^1.5 = {ratio:.2f}")
     plotting.plot_traces(res, ax_t)
+    plotting.plot_stimulus(ax_t, sim.stimuli, res.t)
     ax_t.set_title("passes" if numbers["passes"] else "blocked at the junction")
     return Outcome(numbers, fig, res)
 
