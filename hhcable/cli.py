@@ -107,7 +107,7 @@ def cmd_run(args):
         _print_swc_warnings(model.simulation.cell.morphology)
         # A bar on stderr while stepping, only for a person watching a terminal.
         bar = steps_bar() if not args.json and sys.stderr.isatty() else None
-        result, summary = model.run(progress=bar)
+        result, summary = model.run(progress=bar) if bar else model.run()
         if out:
             outputs.write(out, lambda fh: _write_npz(result, fh))
         if plot:
