@@ -67,3 +67,28 @@ def test_from_scratch_cable_agrees_with_the_engine():
     assert mod.velocity(x, ours) == pytest.approx(mod.velocity(comp.distance, res.crossings), rel=5e-3)
     middle = np.argmin(np.abs(comp.distance - x[mod.N // 2]))
     assert ours[mod.N // 2] == pytest.approx(res.crossings[middle], abs=0.05)
+
+
+def test_voltage_clamp_currents():
+    """Under the clamp each gate obeys dx/dt = (x∞ − x)/τ at fixed V: the example's closed form
+    equals scipy's solve_ivp of those equations (rtol 1e-10) to 1e-6 µA/cm²; the sodium
+    current vanishes at E_Na; TTX (gnabar 0) leaves exactly I_K + I_L."""
+    from scipy.integrate import solve_ivp
+
+    import hhcable as hc
+
+    mod = _load("21_voltage_clamp")
+    channel = hc.HH()
+    v_c = 0.0
+    inf, tau = channel.inf_tau(np.array([v_c]), mod.CELSIUS)
+    x0 = channel.steady_state(np.array([mod.HOLD]))[:, 0]
+    sol = solve_ivp(lambda t, x: (inf[:, 0] - x) / tau[:, 0], (0.0, mod.T[-1]), x0, t_eval=mod.T,
+                    rtol=1e-10, atol=1e-12)
+    ode = channel.current_densities(sol.y, np.full(len(mod.T), v_c))
+    got = mod.clamp(v_c)
+    for name in ("ina", "ik", "il"):
+        np.testing.assert_allclose(got[name], mod.UA_PER_MA * ode[name], atol=1e-6)
+    assert got["ina"].min() < -500.0  # an early inward sodium current (µA/cm²)
+    np.testing.assert_allclose(mod.clamp(channel.ena)["ina"], 0.0, atol=1e-9)
+    ttx = mod.clamp(v_c, channel=hc.HH(gnabar=0.0))
+    np.testing.assert_allclose(got["total"] - ttx["total"], got["ina"], atol=1e-9)
