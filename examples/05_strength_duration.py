@@ -3,7 +3,8 @@
 Short pulses need strong currents; the threshold falls with duration towards the rheobase.
 The charge at threshold (current × duration) tends to a constant for brief pulses: at
 6.3 °C about 6.5 nC/cm².  On a membrane of 1 µF/cm² a charge Q moves the voltage by Q/C, so
-6.5 nC/cm² is 6.5 mV: the 6–7 mV Hodgkin and Huxley found for a brief shock (their Fig. 12).  Thresholds are found by bisection, all durations simulated together.
+6.5 nC/cm² is 6.5 mV: the 6–7 mV Hodgkin and Huxley found for a brief shock (their Fig. 12).
+Thresholds are found by bisection, all durations simulated together.
 
 Run ``python examples/05_strength_duration.py [FOLDER]`` to write ``05_strength_duration.png``
 into FOLDER (default: ``examples/figures/``).

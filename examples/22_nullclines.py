@@ -81,8 +81,9 @@ def fixed_points(amp, h0):
     for k in np.flatnonzero(np.sign(values[:-1]) != np.sign(values[1:])):
         v = brentq(net, grid[k], grid[k + 1], xtol=1e-12)
         n = float(n_inf(v)[0])
-        jac = np.array([[(a - b) / (2 * EPS) for a, b in zip(_flow(v + EPS, n, amp, h0), _flow(v - EPS, n, amp, h0))],
-                        [(a - b) / (2 * EPS) for a, b in zip(_flow(v, n + EPS, amp, h0), _flow(v, n - EPS, amp, h0))]]).T
+        d_dv = np.subtract(_flow(v + EPS, n, amp, h0), _flow(v - EPS, n, amp, h0)) / (2 * EPS)
+        d_dn = np.subtract(_flow(v, n + EPS, amp, h0), _flow(v, n - EPS, amp, h0)) / (2 * EPS)
+        jac = np.column_stack([d_dv, d_dn])  # rows: dV/dt, dn/dt; columns: ∂/∂V, ∂/∂n
         out.append((v, n, bool(np.all(np.linalg.eigvals(jac).real < 0))))
     return out
 

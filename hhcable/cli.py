@@ -1,4 +1,4 @@
-"""The ``hhcable`` command: ``run`` a model file, ``animate`` it, ``swc-info`` on an SWC file, the ``demo``, the ``lab``.
+"""The ``hhcable`` command: ``run`` or ``animate`` a model file, ``swc-info``, ``demo``, ``lab``.
 
 Exit status
 -----------

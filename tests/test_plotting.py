@@ -203,3 +203,18 @@ def test_bad_input(cable_run, point_run):
     with pytest.raises(hc.InputError, match="pair"):
         plotting.plot_space_time(cable_run, path=(0.0,))
     matplotlib.pyplot.close("all")
+
+
+def test_plot_result_says_when_there_is_nothing_to_trace(cable_run):
+    """A model without probes gets a figure that says so, not an empty panel; with stimuli the
+    current is drawn under the traces and marked on the space–time map."""
+    import dataclasses
+
+    bare = dataclasses.replace(cable_run, traces=cable_run.traces[:0], names=[], nodes=cable_run.nodes[:0])
+    fig = plotting.plot_result(bare)
+    assert any("no probes" in t.get_text() for ax in fig.axes for t in ax.texts)
+    stim = [(0, hc.IClamp(0.5, 0.5, 1.0))]
+    fig = plotting.plot_result(cable_run, stimuli=stim)
+    assert_labelled(fig)
+    assert_stimulus_drawn(fig)
+    assert sum(a.get_gid() == plotting.STIMULUS_GID for ax in fig.axes for a in ax.get_children()) >= 2

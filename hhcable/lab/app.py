@@ -99,7 +99,9 @@ def _controls():
              "gkbar": f(name="K density gkbar (S/cm²)", value=0.036, start=0.0, end=1.0, step=0.005)},
             "An HH axon stimulated at its left end. The velocity is measured between 30 % and 70 % of its "
             "length and set beside Hodgkin and Huxley's 18.8 m/s at 476 µm scaled by sqrt(d / Ra). Quadruple "
-            "the diameter: the velocity doubles. Warm it: the spike speeds up, then fails above about 30 °C.",
+            "the diameter: the velocity doubles. Warm it: the spike speeds up, then, in this model near 29 °C, "
+            "dies out before the far end (heat block): Na inactivation and K activation catch up with Na "
+            "activation, and the spike is too small and brief to excite the axon ahead.",
             _axon_text),
         "Y junction": (
             {"parent_diam": f(name="parent diameter (µm)", value=2.0, start=0.1, end=20.0),
