@@ -121,6 +121,19 @@ def test_real_neuron_latency():
         E.real_neuron(swc="nope.swc")
 
 
+def test_real_neuron_in_nanometres_is_scaled():
+    """The FlyWire T4 skeleton is in nanometres (morphologies/README.md): the lab reads it with
+    scale 1e-3 (the same cell as read_swc(..., scale=1e-3)) and the spike reaches all of it."""
+    name = "jaxley__morph_flywire_t4_720575940626407426.swc"
+    out = E.real_neuron(swc=name)
+    assert out.numbers["scale"] == 1e-3 and out.numbers["reached"] == 1.0
+    with pytest.warns(hc.SWCWarning):
+        morph = hc.read_swc(E.MORPHOLOGIES / name, scale=1e-3)
+    assert out.result.cell.morphology.graph.number_of_nodes() == morph.graph.number_of_nodes()
+    same = hc.Cell(morph, Ra=100.0, d_lambda=0.1)
+    assert np.isclose(out.result.cell.compartments.area.sum(), same.compartments.area.sum())
+
+
 @pytest.mark.parametrize("name", list(E.EXPERIMENTS))
 def test_lab_figures_pass_the_gallery_checks(name):
     """The lab's figures are held to the examples' standard: units, nothing clipped, the

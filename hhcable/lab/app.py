@@ -63,7 +63,8 @@ def _y_text(n):
 
 
 def _real_text(n):
-    return (f"{n['n_compartments']} compartments; the spike reached **{100 * n['reached']:.0f} %** of them, the last "
+    units = "" if n["scale"] == 1.0 else " (the file is in nanometres: read with scale 0.001)"
+    return (f"{n['n_compartments']} compartments{units}; the spike reached **{100 * n['reached']:.0f} %** of them, the last "
             f"**{_num(n['latest_ms'], '.2f', ' ms')}** after onset; mean velocity to the farthest point "
             f"**{_num(n['far_velocity_m_s'], '.3f', ' m/s')}**")
 

@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..morphology import Morphology
 from ..pointneuron import CONVENTIONS, PointNeuron
 from ..simulation import Simulation
-from ..swc import SWCWarning, read_swc
+from ..swc import UM_PER_NM, SWCWarning, read_swc, units_hint
 
 #: Folder of the SWC files the real-neuron experiment offers.
 MORPHOLOGIES = Path(__file__).resolve().parent.parent.parent / "morphologies"
@@ -369,8 +369,9 @@ def real_neuron(swc="bmtk__Pvalb_470522102_m.swc", amp=2.0, Ra=100.0, celsius=6.
     Returns
     -------
     Outcome
-        ``numbers``: ``n_compartments``, ``reached`` (fraction of the membrane's compartments
-        the spike reached), ``latest_ms`` (latest first crossing after the onset),
+        ``numbers``: ``n_compartments``, ``scale`` (µm per file unit: 1e-3 for a file in
+        nanometres, recognised by :func:`hhcable.swc.units_hint`), ``reached`` (fraction of
+        the membrane's compartments the spike reached), ``latest_ms`` (latest first crossing after the onset),
         ``far_velocity_m_s`` (farthest path distance reached over the time it took).
     """
     if swc not in morphology_files():
@@ -378,6 +379,9 @@ def real_neuron(swc="bmtk__Pvalb_470522102_m.swc", amp=2.0, Ra=100.0, celsius=6.
     with warnings.catch_warnings():  # the files' soft problems are listed in morph.warnings
         warnings.simplefilter("ignore", SWCWarning)
         morph = read_swc(MORPHOLOGIES / swc)
+        scale = UM_PER_NM if units_hint(morph) else 1.0  # an EM skeleton in nanometres
+        if scale != 1.0:
+            morph = read_swc(MORPHOLOGIES / swc, scale=scale)
     cell = Cell(morph, Ra=Ra, celsius=celsius, d_lambda=0.1)
     cell.insert(HH())
     sim = Simulation(cell, dt=0.025)
@@ -391,7 +395,7 @@ def real_neuron(swc="bmtk__Pvalb_470522102_m.swc", amp=2.0, Ra=100.0, celsius=6.
     latency = res.crossings[seg] - STIM_DELAY_MS
     reached = np.isfinite(latency)
     far = int(np.argmax(np.where(reached, comp.distance[seg], -1.0)))
-    numbers = {"n_compartments": cell.n_compartments, "reached": float(reached.mean()),
+    numbers = {"n_compartments": cell.n_compartments, "scale": scale, "reached": float(reached.mean()),
                "latest_ms": float(np.nanmax(latency)) if reached.any() else None,
                "far_velocity_m_s": (float(comp.distance[seg][far] / latency[far] * 1e-3)
                                     if reached.any() and latency[far] > 0 else None)}
