@@ -64,8 +64,8 @@ def _y_text(n):
 
 def _real_text(n):
     units = "" if n["scale"] == 1.0 else " (the file is in nanometres: read with scale 0.001)"
-    return (f"{n['n_compartments']} compartments{units}; the spike reached **{100 * n['reached']:.0f} %** of them, the last "
-            f"**{_num(n['latest_ms'], '.2f', ' ms')}** after onset; mean velocity to the farthest point "
+    return (f"{n['n_compartments']} compartments{units}; the spike reached **{100 * n['reached']:.0f} %** of them, "
+            f"the last **{_num(n['latest_ms'], '.2f', ' ms')}** after onset; mean velocity to the farthest point "
             f"**{_num(n['far_velocity_m_s'], '.3f', ' m/s')}**")
 
 
@@ -74,7 +74,8 @@ def _controls():
     f, s = pn.widgets.FloatInput, pn.widgets.Select
     return {
         "point neuron": (
-            {"amp": pn.widgets.EditableFloatSlider(name="current (µA/cm²)", start=0.0, end=50.0, step=0.5, value=10.0),
+            {"amp": pn.widgets.EditableFloatSlider(name="current (µA/cm²)", start=0.0, end=50.0, step=0.5,
+                                                   value=10.0),
              "dur": f(name="step duration (ms)", value=50.0, start=0.1, end=200.0),
              "convention": s(name="voltage convention", options=["modern", "1952"], value="modern"),
              "celsius": f(name="temperature (°C)", value=6.3, start=0.0, end=40.0)},
