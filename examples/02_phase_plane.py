@@ -6,7 +6,8 @@ repetitive firing; the last full cycle is drawn bold.  In the V–m plane the fa
 activation follows the voltage almost instantly; in the V–n plane the slow potassium
 activation lags, which makes the loop.
 
-Run ``python examples/02_phase_plane.py`` to write ``02_phase_plane.png``.
+Run ``python examples/02_phase_plane.py [FOLDER]`` to write ``02_phase_plane.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,10 +21,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import hhcable.plotting as hp  # noqa: E402
 from hhcable.pointneuron import PointNeuron  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 AMP_UA_CM2 = 10.0  # µA/cm²
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     neuron = PointNeuron()
     res = neuron.step(amp=AMP_UA_CM2 * neuron.nA_per_uA_cm2(), delay=0.0, dur=100.0, tstop=100.0,
@@ -37,4 +41,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -5,7 +5,8 @@ it does not fire repetitively below about 6.3 µA/cm² and then starts at about 
 from zero; between 6.3 and 9.8 µA/cm² rest and repetitive firing coexist, and a step from
 rest may fire a few spikes and stop.
 
-Run ``python examples/04_fi_curve.py`` to write ``04_fi_curve.png``.
+Run ``python examples/04_fi_curve.py [FOLDER]`` to write ``04_fi_curve.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -17,14 +18,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import hhcable as hc  # noqa: E402
 import hhcable.plotting as hp  # noqa: E402
 from hhcable.pointneuron import PointNeuron, fi_curve  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 DENSITIES = np.arange(0.0, 40.5, 1.0)  # µA/cm²
 SHOWN = (3.0, 8.0, 20.0)  # µA/cm², traces drawn on the left
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     neuron = PointNeuron()
     per_ua = neuron.nA_per_uA_cm2()
@@ -35,6 +40,7 @@ def main(outdir="."):
     left.set_xlabel("time (ms)")
     left.set_ylabel(hp.LABELS["v"])
     left.legend(frameon=False, fontsize="small", loc="upper right")
+    hp.plot_stimulus(left, [hc.IClamp(5.0, 60.0, max(SHOWN))], res.t, unit="µA/cm², largest")
     out = fi_curve(neuron, DENSITIES * per_ua, dur=200.0)
     right.plot(DENSITIES, out["rate_hz"], "o-", ms=3)
     right.set_xlabel("step current density (µA/cm²)")
@@ -45,4 +51,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -6,7 +6,8 @@ so λ = 707 µm) until the voltage is steady.  Dots: the simulator; lines: cable
 of a cable twice as long driven antisymmetrically) and an infinite cable.  The legend gives
 the input resistances, theory against simulation.
 
-Run ``python examples/07_passive_cable.py`` to write ``07_passive_cable.png``.
+Run ``python examples/07_passive_cable.py [FOLDER]`` to write ``07_passive_cable.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,6 +21,9 @@ import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
 from hhcable import plotting, theory  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 DIAM, G, RA = 2.0, 1e-4, 100.0  # µm, S/cm², Ω·cm
 LENGTH = 1000.0  # µm
@@ -37,7 +41,7 @@ def steady(length, injections):
     return cell.compartments.distance, sim.run(TSTOP).space_v[-1]
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     lam = float(theory.length_constant(DIAM, G, RA))
     cases = {
@@ -63,4 +67,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -5,7 +5,8 @@ as one batch.  The line is the square-root law scaled from Hodgkin and Huxley's 
 476 µm (``hhcable.theory.unmyelinated_velocity``); the law follows from the cable equation,
 which is unchanged when distance is rescaled by sqrt(d).
 
-Run ``python examples/09_velocity_vs_diameter.py`` to write ``09_velocity_vs_diameter.png``.
+Run ``python examples/09_velocity_vs_diameter.py [FOLDER]`` to write ``09_velocity_vs_diameter.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,12 +21,15 @@ import numpy as np  # noqa: E402
 import hhcable as hc  # noqa: E402
 from hhcable import plotting, theory  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 DIAMS = np.geomspace(1.0, 1000.0, 7)  # µm
 SEGMENTS = 200  # per axon of 6 resting length constants
 DT = 0.01  # ms
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     sims = []
     for d in DIAMS:
@@ -52,4 +56,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -6,7 +6,8 @@ then one cylinder: the steady voltage along either root-to-tip path, against ele
 distance, falls on the equivalent cylinder's cosh profile, and the input resistance matches
 (``hhcable.theory.equivalent_cylinder``).
 
-Run ``python examples/10_rall_equivalent_cylinder.py`` to write ``10_rall_equivalent_cylinder.png``.
+Run ``python examples/10_rall_equivalent_cylinder.py [FOLDER]`` to write ``10_rall_equivalent_cylinder.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -21,6 +22,9 @@ import numpy as np  # noqa: E402
 import hhcable as hc  # noqa: E402
 from hhcable import plotting, theory  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 G, RA = 1e-4, 100.0  # S/cm², Ω·cm
 DAUGHTERS = (1.0, 1.5)  # µm
 PARENT_LENGTH = 400.0  # µm
@@ -29,7 +33,7 @@ AMP = 0.1  # nA
 DT, TSTOP = 5.0, 400.0  # ms: backward Euler to the steady state
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     parent = theory.rall_parent_diameter(DAUGHTERS)
     lengths = [DAUGHTER_L * float(theory.length_constant(d, G, RA)) for d in DAUGHTERS]
@@ -58,7 +62,7 @@ def main(outdir="."):
                                 PARENT_LENGTH / lam_p + (along - PARENT_LENGTH) / lam_d)
         right.plot(electrotonic[::4], v[nodes][::4], "o", ms=3,
                    label=f"path through the {DAUGHTERS[k]:g} µm daughter (simulated)")
-    right.set_xlabel("electrotonic distance from the root (1)")
+    right.set_xlabel("electrotonic distance from the root (units of λ)")
     right.set_ylabel("steady depolarisation (mV)")
     right.set_title(f"simulated R_in {v[0] / AMP:.0f} MΩ")
     right.legend(frameon=False, fontsize="small")
@@ -67,4 +71,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -6,7 +6,8 @@ parent's), so the spike slows at the junction; beyond it each daughter conducts 
 speed (faster in the thick one, ∝ sqrt(d)).  The morphology is coloured by first-spike
 arrival time and by the voltage at one moment, with the stimulus and the probes marked.
 
-Run ``python examples/11_y_junction_maps.py`` to write ``11_y_junction_maps.png``.
+Run ``python examples/11_y_junction_maps.py [FOLDER]`` to write ``11_y_junction_maps.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,12 +21,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import hhcable as hc  # noqa: E402
 from hhcable import plotting, theory  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 PARENT, THIN, THICK = 2.0, 1.0, 3.0  # µm
 LENGTH = 1500.0  # µm, each branch
 SNAPSHOT = 4.0  # ms
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     morph = hc.Morphology.y_junction(LENGTH, PARENT, (LENGTH, LENGTH), (THIN, THICK), angle=70.0)
     cell = hc.Cell(morph, celsius=18.5, max_segment=20.0)
@@ -48,4 +52,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -6,7 +6,8 @@ spike; the left panel colours the cell by the time each compartment first crosse
 (grey: never), the middle one by the voltage 1 ms after the stimulus, and the right one
 plots the arrival time against path distance from the soma.
 
-Run ``python examples/12_real_neuron_latency.py`` to write ``12_real_neuron_latency.png``.
+Run ``python examples/12_real_neuron_latency.py [FOLDER]`` to write ``12_real_neuron_latency.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -21,11 +22,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import hhcable as hc  # noqa: E402
 from hhcable import plotting  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 SWC = Path(__file__).resolve().parent.parent / "morphologies" / "bmtk__Pvalb_470522102_m.swc"
 DELAY = 0.5  # ms
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     with warnings.catch_warnings():  # the file's soft problems are listed in morph.warnings
         warnings.simplefilter("ignore", hc.SWCWarning)
@@ -52,4 +56,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -20,6 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import hhcable as hc  # noqa: E402
 from hhcable import animation, plotting  # noqa: E402
 
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
+
 FRAMES = 40
 
 
@@ -32,7 +35,7 @@ def run(morph):
     return sim.run(5.0)
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the animations and the still; returns their paths."""
     out = Path(outdir)
     axon = run(hc.Morphology.cable(length=4000.0, diam=2.0))
@@ -52,4 +55,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

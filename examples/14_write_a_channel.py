@@ -10,7 +10,8 @@ each spike); the HH cell fires nothing below about 6 µA/cm² and then about 50 
 (type II, example 04).  The same description runs on the numpy loop and the compiled numba
 kernel.
 
-Run ``python examples/14_write_a_channel.py`` to write ``14_write_a_channel.png``.
+Run ``python examples/14_write_a_channel.py [FOLDER]`` to write ``14_write_a_channel.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -24,6 +25,9 @@ import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
 import hhcable.plotting as hp  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 
 class KA(hc.Channel):
@@ -79,16 +83,18 @@ def rates(model):
     return np.array(out)
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Simulate and write the figure; returns its path."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for model, label in (("cs", "Connor–Stevens (A-current)"), ("hh", "Hodgkin–Huxley")):
-        res = compartment(model, SHOWN).run(DELAY + 200.0)
+        sim = compartment(model, SHOWN)
+        res = sim.run(DELAY + 200.0)
         left.plot(res.t, res["v"], lw=1, label=label)
         right.plot(DENSITIES, rates(model), "o-", ms=3, label=label)
     left.set_xlabel("time (ms)")
     left.set_ylabel(hp.LABELS["v"])
     left.set_title(f"{SHOWN:g} µA/cm² step")
+    hp.plot_stimulus(left, sim.stimuli, res.t, unit="µA/cm²")  # AREA makes 1 nA one µA/cm²
     left.legend(frameon=False, fontsize="small", loc="upper right")
     right.set_xlabel("step current density (µA/cm²)")
     right.set_ylabel("firing rate (Hz)")
@@ -102,4 +108,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -34,11 +34,12 @@ import hhcable as hc  # noqa: E402
 from hhcable import plotting, sweeptable, theory  # noqa: E402
 
 SWEEP = Path(__file__).resolve().parent / "models" / "velocity_sweep.toml"
+FIGURES = Path(__file__).resolve().parent / "figures"
 DIAM, CELSIUS, CV = "morphology.cable.diam_um", "biophysics.celsius", "cv_m_s"
 TICKS = [0.4, 0.6, 1.0, 1.5, 2.0, 3.0]  # m/s
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Run the sweep (every core; in this process where Dask is not installed) and write the figure."""
     workers = None if importlib.util.find_spec("distributed") else 0
     with tempfile.TemporaryDirectory() as folder:  # a real sweep keeps its table: --out results.parquet
@@ -66,4 +67,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

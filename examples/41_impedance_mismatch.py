@@ -6,7 +6,8 @@ current the thin axon can deliver no longer brings the thick one to threshold an
 fails (Goldstein & Rall 1974, Biophys J 14:731).  Here a step to 4 µm lets the spike through,
 late; a step to 20 µm blocks it.
 
-Run ``python examples/41_impedance_mismatch.py`` to write ``41_impedance_mismatch.png``.
+Run ``python examples/41_impedance_mismatch.py [FOLDER]`` to write ``41_impedance_mismatch.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -20,7 +21,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
+from hhcable import plotting  # noqa: E402
 from hhcable.units import M_S_PER_UM_MS  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 THIN_UM = 1.0          # diameter of the thin axon, µm
 PASSES_UM = 4.0        # a thick axon the spike enters, µm
@@ -65,7 +70,7 @@ def run_case(thick, thin=THIN_UM):
     sim.record_crossings(0.0)
     res = sim.run(tstop=TSTOP)
     comp = cell.compartments
-    return {"result": res, "distance": comp.distance, "crossing": res.crossings,
+    return {"result": res, "stimuli": sim.stimuli, "distance": comp.distance, "crossing": res.crossings,
             "junction_um": LENGTH_UM, "arrived": bool(np.isfinite(res.crossings[comp.sample_node[4]]))}
 
 
@@ -76,7 +81,7 @@ def local_velocity(case, start, stop):
     return (stop - start) / (tb - ta) * M_S_PER_UM_MS
 
 
-def main(outdir="."):
+def main(outdir=FIGURES):
     """Run both cases and write the figure; returns its path."""
     cases = {f"{THIN_UM:g} → {PASSES_UM:g} µm": run_case(PASSES_UM),
              f"{THIN_UM:g} → {BLOCKS_UM:g} µm": run_case(BLOCKS_UM)}
@@ -90,6 +95,7 @@ def main(outdir="."):
         ax.set_xlabel("time (ms)")
         ax.set_ylabel("membrane potential (mV)")
         ax.legend(fontsize="small", frameon=False)
+        plotting.plot_stimulus(ax, case["stimuli"], res.t)
     ax = axes[2]
     for label, case in cases.items():
         order = np.argsort(case["distance"])
@@ -110,4 +116,4 @@ def main(outdir="."):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

@@ -5,7 +5,8 @@ picture of propagation through real branching, not a model of this cell).  A bri
 at the soma starts a spike; the figure colours every compartment by the time it first
 crossed 0 mV, and plots that time against path distance from the soma.
 
-Run ``python examples/42_spike_through_a_real_cell.py`` to write ``42_spike_through_a_real_cell.png``.
+Run ``python examples/42_spike_through_a_real_cell.py [FOLDER]`` to write ``42_spike_through_a_real_cell.png``
+into FOLDER (default: ``examples/figures/``).
 """
 
 import sys
@@ -19,12 +20,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import hhcable as hc  # noqa: E402
+from hhcable import plotting  # noqa: E402
+
+#: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
+FIGURES = Path(__file__).resolve().parent / "figures"
 
 SWC = Path(__file__).resolve().parent.parent / "morphologies" / "nrn__c91662.swc"
 RA = 100.0        # Ω·cm
 D_LAMBDA = 0.1    # NEURON's usual segment rule
 DT = 0.025        # ms
 TSTOP = 15.0      # ms
+STIM_NA = 5.0  # nA at the soma, for 1 ms
 DELAY = 0.5       # ms
 
 
@@ -36,13 +42,13 @@ def simulate(d_lambda=D_LAMBDA, dt=DT):
     cell = hc.Cell(morph, Ra=RA, d_lambda=d_lambda)
     cell.insert(hc.HH())
     sim = hc.Simulation(cell, dt=dt)
-    sim.iclamp(at=hc.Location(swc_id=1), delay=DELAY, dur=1.0, amp=5.0)
+    sim.iclamp(at=hc.Location(swc_id=1), delay=DELAY, dur=1.0, amp=STIM_NA)
     sim.probe("soma", at=hc.Location(swc_id=1))
     sim.record_crossings(0.0)
     return sim.run(tstop=TSTOP)
 
 
-def main(outdir=".", d_lambda=D_LAMBDA, dt=DT):
+def main(outdir=FIGURES, d_lambda=D_LAMBDA, dt=DT):
     """Simulate and write the figure; returns its path."""
     res = simulate(d_lambda, dt)
     comp = res.cell.compartments
@@ -57,6 +63,10 @@ def main(outdir=".", d_lambda=D_LAMBDA, dt=DT):
     ax_map.set_ylabel("y (µm)")
     ax_map.set_title("CA1 pyramidal cell c91662, HH everywhere")
     fig.colorbar(sc, ax=ax_map, label="first crossing of 0 mV after onset (ms)")
+    soma = comp.xyz[res.cell.locate(hc.Location(swc_id=1))]
+    ax_map.plot(soma[0], soma[1], "v", color=plotting.STIMULUS_COLOUR, mec="k", ms=12, zorder=6,
+                gid=plotting.STIMULUS_GID, label=f"stimulus, {STIM_NA:g} nA")
+    ax_map.legend(frameon=False, loc="lower right", fontsize="small")
     for code, name in ((2, "axon"), (3, "basal"), (4, "apical")):
         mask = comp.type[seg] == code
         ax_dist.plot(comp.distance[seg][mask], arrival[mask], ".", ms=3, label=name)
@@ -72,4 +82,4 @@ def main(outdir=".", d_lambda=D_LAMBDA, dt=DT):
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "."))
+    print(main(*sys.argv[1:2]))

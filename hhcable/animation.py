@@ -28,7 +28,7 @@ PROGRESS_MIN_FRAMES = 50
 #: Width of the progress bar, characters.
 BAR_WIDTH = 30
 #: Resolution (dots per inch) of the written frames.
-DPI = 80
+DPI = 120
 #: Palette size of GIF frames.
 GIF_COLOURS = 128
 #: Most frames an animation may be asked for.
@@ -56,19 +56,25 @@ def _frames(result, max_frames):
     return np.unique(np.linspace(0, n - 1, min(n, max_frames)).round().astype(int))
 
 
+def _draw_bar(stream, done, total, unit):
+    filled = int(BAR_WIDTH * done / max(total, 1))
+    stream.write(f"\r[{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {done}/{total} {unit}")
+    if done >= total:
+        stream.write("\n")
+    stream.flush()
+
+
 def progress_bar(stream=None):
     """A callback ``(frame, total)`` that draws ``[#####     ] 12/40 frames`` on ``stream`` (stderr)."""
     stream = sys.stderr if stream is None else stream
+    return lambda i, total: _draw_bar(stream, i + 1, total, "frames")
 
-    def show(i, total):
-        done = i + 1
-        filled = int(BAR_WIDTH * done / max(total, 1))
-        stream.write(f"\r[{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {done}/{total} frames")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
 
-    return show
+def steps_bar(stream=None):
+    """A callback ``(done_steps, total_steps)`` for ``Simulation.run(progress=...)`` that draws
+    ``[#####     ] 1200/6000 steps`` on ``stream`` (stderr)."""
+    stream = sys.stderr if stream is None else stream
+    return lambda done, total: _draw_bar(stream, done, total, "steps")
 
 
 def write_frames(fig, update, frames, path, fps=DEFAULT_FPS, progress=None):

@@ -1,4 +1,4 @@
-"""The ``hhcable`` command: ``run`` a model file, the ``demo``, or ``swc-info`` on an SWC file.
+"""The ``hhcable`` command: ``run`` or ``animate`` a model file, ``swc-info``, ``demo``, ``lab``.
 
 Exit status
 -----------
@@ -48,6 +48,8 @@ DEFAULT_FIGURE_FORMAT = "png"
 BACKEND_WORDS = {"numba": "compiled kernel, numba", "numpy": "numpy loop: numba is not installed"}
 #: How many of an SWC file's warnings ``hhcable run`` prints (``swc-info`` lists them all).
 SHOWN_WARNINGS = 3
+#: Largest TCP port ``hhcable lab --port`` accepts.
+MAX_PORT = 65535
 
 
 class Stopped(BaseException):
@@ -93,6 +95,7 @@ def _mv(value):
 
 
 def cmd_run(args):
+    from .animation import steps_bar
     from .modelfile import load
     from .plotting import plot_result, save
 
@@ -103,19 +106,23 @@ def cmd_run(args):
         _not_an_input(outputs, [args.model])
         model = load(args.model)
         _print_swc_warnings(model.simulation.cell.morphology)
-        result, summary = model.run()
+        # A bar on stderr while stepping, only for a person watching a terminal.
+        bar = steps_bar() if not args.json and sys.stderr.isatty() else None
+        result, summary = model.run(progress=bar) if bar else model.run()
         if out:
             outputs.write(out, lambda fh: _write_npz(result, fh))
         if plot:
             # Only voltage probes share the figure's mV axis; the summary lists exactly those.
-            fig = plot_result(result, summary.get("velocity"), names=list(summary["probes"]))
+            fig = plot_result(result, summary.get("velocity"), names=list(summary["probes"]),
+                              stimuli=model.simulation.stimuli)
             outputs.write(plot, lambda fh: save(fig, fh, format=fmt))
         outputs.commit()
     if args.json:
         print(json.dumps(summary, allow_nan=False))
         return 0
     print(f"{args.model}: {summary['n_compartments']} compartments, {summary['tstop_ms']:g} ms "
-          f"in {summary['run_wall_s']:.2f} s ({BACKEND_WORDS[summary['backend']]})")
+          f"in {summary['run_wall_s']:.2f} s ({BACKEND_WORDS[summary['backend']]}; "
+          f"set-up {summary['setup_s']:.2f} s, of which compiling {summary['compile_s']:.2f} s)")
     for name, p in summary["probes"].items():
         spikes = ", ".join(f"{s:.3f}" for s in p["spike_times_ms"])
         spikes = f"spikes at {spikes} ms" if spikes else "no spikes"
@@ -150,8 +157,8 @@ def cmd_demo(args):
     with Outputs() as outputs:
         out = outputs.add(args.out, "--out")
         fmt = _figure_format(out, "--out")
-        result, velocity = run_demo(max_segment=args.max_segment, dt=args.dt)
-        outputs.write(out, lambda fh: save(plot_result(result, velocity), fh, format=fmt))
+        result, velocity, stimuli = run_demo(max_segment=args.max_segment, dt=args.dt)
+        outputs.write(out, lambda fh: save(plot_result(result, velocity, stimuli=stimuli), fh, format=fmt))
         outputs.commit()
     print(f"Squid giant axon (Hodgkin & Huxley 1952): 476 µm, 35.4 Ω·cm, 18.5 °C, "
           f"{result.cell.n_compartments} compartments, dt {args.dt} ms")
@@ -179,6 +186,18 @@ def cmd_animate(args):
     return 0
 
 
+def cmd_lab(args):
+    port = validate.integer(args.port, "--port", low=1, high=MAX_PORT)
+    try:
+        from .lab.app import serve
+    except ImportError as err:
+        _error(f"the lab needs Panel ({err}); install it with: pip install 'hhcable[lab]'")
+        return EXIT_FAILURE
+    print(f"hhcable lab: http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
+    serve(port=port, show=not args.no_browser)
+    return 0
+
+
 def cmd_swc_info(args):
     from .swc import SWCWarning, format_summary, read_swc, summary
 
@@ -188,6 +207,23 @@ def cmd_swc_info(args):
     info = summary(morph)
     print(json.dumps(info, allow_nan=False) if args.json else format_summary(info))
     return 0
+
+
+#: What ``hhcable --help`` says above and below the list of commands (plain text).
+DESCRIPTION = ("Hodgkin-Huxley action potentials in axons and dendritic trees: run a model file,\n"
+               "animate it, check an SWC file, sweep parameters over many models, run the squid-axon\n"
+               "demo, or open the interactive lab.")
+EXAMPLES = """examples:
+  hhcable run examples/models/squid_axon.toml             run a model file, print a summary
+  hhcable run model.toml --json --out run.npz --plot fig.png
+  hhcable animate examples/models/squid_axon.toml spike.gif
+  hhcable swc-info morphologies/nrn__c91662.swc
+  hhcable demo --out squid.png                             the 1952 squid axon, drawn
+  hhcable sweep examples/models/velocity_sweep.toml --out v.parquet --plot v.png
+  hhcable lab                                              experiments in the browser
+
+exit status: 0 success, 1 system failure, 2 bad input, 3 the run blew up, 130/143 stopped.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -234,7 +270,8 @@ def cmd_sweep(args):
 
 
 def build_parser():
-    parser = _Parser(prog="hhcable", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="hhcable", description=DESCRIPTION, epilog=EXAMPLES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hhcable {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -269,6 +306,10 @@ def build_parser():
     swp.add_argument("--plot", metavar="FIG.png", help="write the summary figure (see [plot] in the sweep file)")
     swp.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     swp.set_defaults(func=cmd_sweep)
+    lab = sub.add_parser("lab", help="open the interactive teaching lab in the browser (needs hhcable[lab])")
+    lab.add_argument("--port", type=int, default=5006, help="port on 127.0.0.1 (default 5006)")
+    lab.add_argument("--no-browser", action="store_true", help="serve without opening a browser")
+    lab.set_defaults(func=cmd_lab)
 
     demo = sub.add_parser("demo", help="simulate the Hodgkin-Huxley squid axon and draw it")
     demo.add_argument("--out", default="hhcable-demo.png", metavar="FIG.png", help="figure file")

@@ -31,6 +31,12 @@ SECTIONS = {
     "velocity": {"from", "to", "threshold_mV"},
     "recording": {"space_every", "max_MB"},
 }
+#: Defaults of the optional tables: without ``[discretization]``, NEURON's d_lambda rule at
+#: 0.1; without ``[biophysics]``, HH everywhere (cm 1 µF/cm², Ra 35.4 Ω·cm, 6.3 °C); without
+#: ``simulation.dt_ms``, NEURON's 0.025 ms.
+DEFAULT_D_LAMBDA = 0.1
+DEFAULT_BIOPHYSICS = {"mechanisms": [{"name": "hh", "where": "all"}]}
+DEFAULT_DT_MS = 0.025
 STIMULUS_KEYS = {
     "iclamp": {"delay_ms", "dur_ms", "amp_nA"},
     "pulse_train": {"delay_ms", "dur_ms", "amp_nA", "interval_ms", "number"},
@@ -63,9 +69,11 @@ class Model:
     velocity: dict
     source: str
 
-    def run(self):
-        """Run the model; return the :class:`~hhcable.Result` and its summary (a dict)."""
-        result = self.simulation.run(self.tstop)
+    def run(self, progress=None):
+        """Run the model; return the :class:`~hhcable.Result` and its summary (a dict).
+
+        ``progress`` goes to :meth:`~hhcable.Simulation.run`."""
+        result = self.simulation.run(self.tstop, progress=progress)
         voltage = [p.name for p in self.simulation.probes if p.var == "v"]
         return result, summarize(result, self.velocity, voltage)
 
@@ -195,7 +203,7 @@ def from_dict(doc, source="<dict>"):
 
     sim_r = top.sub("simulation")
     sim_r.check_keys(SECTIONS["simulation"])
-    dt = sim_r.number("dt_ms", positive=True)
+    dt = sim_r.number("dt_ms", DEFAULT_DT_MS, positive=True)
     tstop = sim_r.number("tstop_ms", positive=True)
     method = sim_r.string("method", "backward_euler")
     v_init = sim_r.number("v_init_mV", -65.0)
@@ -312,14 +320,14 @@ def _swc_morphology(r):
 
 
 def _cell(top, morph):
-    disc = top.sub("discretization")
+    disc = top.sub("discretization", required=False) or _Reader({}, "discretization.", top.source)
     disc.check_keys(SECTIONS["discretization"])
-    if "max_segment_um" not in disc.table and "d_lambda" not in disc.table:
-        raise disc.error("max_segment_um", "missing: give max_segment_um or d_lambda")
     max_segment = disc.number("max_segment_um", positive=True) if "max_segment_um" in disc.table else None
     d_lambda = disc.number("d_lambda", positive=True) if "d_lambda" in disc.table else None
+    if max_segment is None and d_lambda is None:
+        d_lambda = DEFAULT_D_LAMBDA
 
-    bio = top.sub("biophysics")
+    bio = top.sub("biophysics", required=False) or _Reader(DEFAULT_BIOPHYSICS, "biophysics.", top.source)
     bio.check_keys(SECTIONS["biophysics"])
     cell = _wrap(bio, "", lambda: Cell(
         morph,
@@ -406,7 +414,9 @@ def summarize(result, velocity=None, voltage_probes=None):
     Returns
     -------
     dict
-        ``n_compartments``, ``n_nodes``, ``run_wall_s`` (s, time stepping only), ``backend``
+        ``n_compartments``, ``n_nodes``, ``run_wall_s`` (s, time stepping only), ``compile_s``
+        (s, compiling or loading the compiled kernel; 0 for numpy), ``setup_s`` (s, all the
+        set-up before stepping, compiling included), ``backend``
         (``"numba"`` or ``"numpy"``: who stepped),
         ``probes`` (per name: ``spike_times_ms``, ``v_max_mV``, ``v_min_mV``,
         ``v_final_mV``) and, when asked for, ``velocity`` (``cv_m_s``, ``path_um``, and
@@ -427,6 +437,8 @@ def summarize(result, velocity=None, voltage_probes=None):
         "n_compartments": result.cell.n_compartments,
         "n_nodes": result.cell.compartments.n_nodes,
         "run_wall_s": result.run_wall_s,
+        "compile_s": result.info["compile_s"],
+        "setup_s": result.info["setup_s"],
         "tstop_ms": float(result.t[-1]),
         "dt_ms": result.info["dt"],
         "backend": result.info["backend"],

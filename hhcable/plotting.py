@@ -15,8 +15,13 @@ from .units import M_S_PER_UM_MS
 GATES = ("m", "h", "n")
 CURRENTS = ("ina", "ik", "il")
 #: Axis labels of the variables a probe can record.
-LABELS = {"v": "membrane potential (mV)", "m": "Na activation m (1)", "h": "Na inactivation h (1)",
-          "n": "K activation n (1)", "ina": "I_Na (mA/cm²)", "ik": "I_K (mA/cm²)", "il": "I_L (mA/cm²)"}
+#: Gates are fractions of open gates, from 0 to 1; "(0–1)" says so where "(1)" says nothing.
+LABELS = {"v": "membrane potential (mV)", "m": "Na activation m (0–1)", "h": "Na inactivation h (0–1)",
+          "n": "K activation n (0–1)", "ina": "I_Na (mA/cm²)", "ik": "I_K (mA/cm²)", "il": "I_L (mA/cm²)"}
+#: Artist id of every drawn stimulus (the gallery test looks for it).
+STIMULUS_GID = "stimulus"
+#: Colour of stimuli in every figure.
+STIMULUS_COLOUR = "C3"
 #: Line widths (points) of the thinnest and thickest neurites drawn by :func:`plot_morphology`;
 #: in between, width grows as the square root of the diameter.
 MIN_LINE_PT, MAX_LINE_PT = 0.6, 5.0
@@ -34,7 +39,8 @@ def _pyplot():
 
 def _axes(ax, figsize=(6, 3.5)):
     if ax is None:
-        _, ax = _pyplot().subplots(figsize=figsize)
+        # Constrained layout: labels and colour bars fit the figure without a tight_layout call.
+        _, ax = _pyplot().subplots(figsize=figsize, layout="constrained")
     return ax
 
 
@@ -72,13 +78,63 @@ def plot_traces(result, ax=None, names=None, ylabel=LABELS["v"]):
     return ax.figure
 
 
+def _stimuli(stimuli):
+    """Stimulus objects from a list of them or of ``(node, stimulus)`` pairs (``Simulation.stimuli``)."""
+    return [s[1] if isinstance(s, tuple) else s for s in stimuli]
+
+
+def plot_stimulus(ax, stimuli, t, scale=1.0, unit="nA", twin=None, colour=STIMULUS_COLOUR):
+    """The injected current drawn under the traces of ``ax``, on a twin axis at its bottom.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    stimuli : sequence of Stimulus or of (node, Stimulus)
+        Their currents are summed (nA).
+    t : ndarray, ms
+    scale : float
+        Factor from nA to ``unit`` (for example 1 / ``PointNeuron.nA_per_uA_cm2()`` for µA/cm²).
+    unit : str
+    twin : matplotlib Axes, optional
+        The twin axis of an earlier call, to draw several stimuli on one scale.
+    colour : matplotlib colour
+
+    Returns
+    -------
+    matplotlib Axes
+        The twin axis.
+    """
+    current = sum((s.current(np.asarray(t, dtype=float)) for s in _stimuli(stimuli)), np.zeros(len(t))) * scale
+    top = max(float(np.max(np.abs(current))), 1e-12)
+    if twin is not None:
+        top = max(top, twin.get_ylim()[1] / 4.0)
+    else:
+        twin = ax.twinx()
+    twin.fill_between(t, 0.0, current, step="post", color=colour, alpha=0.25, lw=0, gid=STIMULUS_GID)
+    twin.plot(t, current, color=colour, lw=0.8, drawstyle="steps-post")
+    twin.set_ylabel(f"stimulus ({unit})", color=STIMULUS_COLOUR)
+    twin.set_ylim(-0.05 * top, 4.0 * top)  # the step sits in the lowest quarter, under the voltage
+    ax.set_zorder(twin.get_zorder() + 1)  # traces in front of the stimulus
+    ax.patch.set_visible(False)
+    return twin
+
+
+def _onsets(stimuli, t):
+    """Time (ms) each stimulus first injects a current, from the samples ``t`` (ms)."""
+    out = []
+    for s in _stimuli(stimuli):
+        on = np.flatnonzero(s.current(np.asarray(t, dtype=float)) != 0.0)
+        out.append(float(t[on[0]]) if on.size else None)
+    return out
+
+
 def plot_gates(result, ax=None, names=GATES):
-    """The gating variables m, h, n (1) against time (ms), from probes of those names."""
+    """The gating variables m, h, n (0–1) against time (ms), from probes of those names."""
     ax = _axes(ax)
     for name in names:
         ax.plot(result.t, _trace(result, name), lw=1.2, label=name)
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel("gating variable (1)")
+    ax.set_ylabel("open fraction of gates (0–1)")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize="small", frameon=False, ncol=len(names))
     return ax.figure
@@ -163,7 +219,7 @@ def _path_nodes(cell, path):
     return nodes, np.abs(along)
 
 
-def plot_space_time(result, ax=None, velocity=None, path=None):
+def plot_space_time(result, ax=None, velocity=None, path=None, stimuli=()):
     """Voltage along a path (µm) against time (ms) as a heat map.
 
     Needs a run that recorded the whole cell (``Simulation.record_space``).  With
@@ -179,6 +235,8 @@ def plot_space_time(result, ax=None, velocity=None, path=None):
         ``{"cv_m_s": ...}``.
     path : (location, location), optional
         Start and stop of the path (default: the root to the farthest tip).
+    stimuli : sequence of (node, Stimulus), optional
+        ``Simulation.stimuli``: each marked where and when it starts (if on the path).
     """
     if result.space_v is None:
         raise InputError("the run did not record the whole cell; call Simulation.record_space()",
@@ -203,6 +261,11 @@ def plot_space_time(result, ax=None, velocity=None, path=None):
             ax.set_xlim(result.space_t[0], result.space_t[-1])
             ax.legend(loc="lower right", fontsize="small")
             ax.set_ylim(dist.min(), dist.max())
+    on_path = dict(zip(nodes.tolist(), dist))
+    for (node, _), onset in zip(stimuli, _onsets(stimuli, result.t)):
+        if onset is not None and int(node) in on_path:
+            ax.plot(onset, on_path[int(node)], ">", color=STIMULUS_COLOUR, mec="w", ms=9, clip_on=False,
+                    gid=STIMULUS_GID, zorder=6)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("distance along the path (µm)")
     return ax.figure
@@ -238,7 +301,7 @@ def plot_morphology(cell, values=None, ax=None, plane="xy", label=None, cmap="vi
     vmin, vmax : float, optional
         Colour limits, in the unit of ``values``.
     stimuli : sequence of locations
-        Marked with red triangles.
+        Marked with red triangles, drawn over the probes.
     probes : dict of name -> location, optional
         Marked with circles and named.
     """
@@ -270,11 +333,16 @@ def plot_morphology(cell, values=None, ax=None, plane="xy", label=None, cmap="vi
     xyz = cell.compartments.xyz[:, [{"x": 0, "y": 1, "z": 2}[c] for c in plane]]
     for i, at in enumerate(stimuli):
         p = xyz[cell.locate(at)]
-        ax.plot(*p, "v", color="red", ms=10, mec="k", zorder=5, label="stimulus" if i == 0 else None)
+        # Over any probe at the same place (probes are drawn below, zorder 5).
+        ax.plot(*p, "v", color=STIMULUS_COLOUR, ms=12, mec="k", zorder=6, gid=STIMULUS_GID,
+                label="stimulus" if i == 0 else None)
+    middle = (xyz[:, 0].min() + xyz[:, 0].max()) / 2
     for i, (name, at) in enumerate((probes or {}).items()):
         p = xyz[cell.locate(at)]
         ax.plot(*p, "o", color="white", mec="k", ms=7, zorder=5, label="probe" if i == 0 else None)
-        ax.annotate(name, p, xytext=(5, 5), textcoords="offset points", fontsize="small")
+        right = p[0] > middle  # names point inwards, never past the axes into a colour bar
+        ax.annotate(name, p, xytext=(-5 if right else 5, 5), textcoords="offset points", fontsize="small",
+                    ha="right" if right else "left")
     ax.margins(0.08)  # room for the markers and probe names at the edges
     ax.autoscale_view()
     ax.set_aspect("equal", adjustable="datalim")
@@ -334,21 +402,30 @@ def plot_raster(spikes, ax=None, labels=None):
     return ax.figure
 
 
-def plot_result(result, velocity=None, names=None):
+def plot_result(result, velocity=None, names=None, stimuli=()):
     """The default figure of a run: the traces; the space–time picture when the whole cell
     was recorded; and, for a branched cell with recorded crossings, its latency map.
 
-    ``names`` picks the voltage probes to draw (default: every probe)."""
+    ``names`` picks the voltage probes to draw (default: every probe); ``stimuli``
+    (``Simulation.stimuli``) are drawn under the traces and marked on the pictures.
+    Without probes the traces panel says so instead of staying empty."""
     plt = _pyplot()
     space = result.space_v is not None
     latency = result.crossings is not None and not result.cell.morphology.is_unbranched()
     panels = 1 + space + latency
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 3.8 + 0.7 * latency), squeeze=False)
-    plot_traces(result, axes[0, 0], names=names)
+    if len(result.names if names is None else names):
+        plot_traces(result, axes[0, 0], names=names)
+        if stimuli:
+            plot_stimulus(axes[0, 0], stimuli, result.t)
+    else:
+        axes[0, 0].text(0.5, 0.5, "no probes: add [[probe]] tables to see traces", ha="center",
+                        transform=axes[0, 0].transAxes)
+        axes[0, 0].set_axis_off()
     if space:
-        plot_space_time(result, axes[0, 1], velocity=velocity)
+        plot_space_time(result, axes[0, 1], velocity=velocity, stimuli=stimuli)
     if latency:
-        plot_latency_map(result, axes[0, -1])
+        plot_latency_map(result, axes[0, -1], stimuli=[{"node": int(node)} for node, _ in stimuli])
     fig.tight_layout()
     return fig
 

@@ -234,5 +234,4 @@ def plot(table, x, y, by=None, units=None, ax=None):
     ax.set_ylabel(label(y, units))
     if by is not None:
         ax.legend(frameon=False, fontsize="small")
-    ax.figure.tight_layout()
-    return ax.figure
+    return ax.figure  # laid out by its constrained layout (plotting's axes)

@@ -13,8 +13,11 @@ import hhcable as hc  # noqa: E402
 from hhcable import plotting  # noqa: E402
 from hhcable.pointneuron import PointNeuron  # noqa: E402
 
-#: A unit in parentheses at the end of a label: "time (ms)", "gating variable (1)".
-UNIT = re.compile(r"\(.+\)\s*$")
+#: A unit in parentheses at the end of a label: "time (ms)", "open fraction m (0–1)"; a bare
+#: "(1)" tells a student nothing and is refused.
+UNIT = re.compile(r"\((?!1\))[^()]+\)\s*$")
+#: Pixels a text may stick out of the figure or into another axes (antialiasing, rounding).
+CLIP_TOLERANCE_PX = 2.0
 
 
 def assert_labelled(fig):
@@ -22,13 +25,56 @@ def assert_labelled(fig):
     axes = [ax for ax in fig.axes if ax.axison]
     assert axes, "the figure has no axes"
     for ax in axes:
-        labels = [ax.get_xlabel(), ax.get_ylabel()]
+        # A twin axis (a stimulus drawn under traces) hides its x axis: only its y label counts.
+        labels = [axis.get_label_text() for axis in (ax.xaxis, ax.yaxis) if axis.get_visible()]
         if hasattr(ax, "_colorbar"):
             assert any(UNIT.search(lb) for lb in labels), f"colour bar without a unit: {labels}"
         else:
             for lb in labels:
                 assert UNIT.search(lb), f"axis label {lb!r} carries no unit"
         assert ax.has_data() or hasattr(ax, "_colorbar"), "an empty axes"
+    assert_not_clipped(fig)
+
+
+def _drawn_boxes(ax, renderer):
+    """(what, bbox) of each axis (its label and drawn tick labels) and of the title."""
+    boxes = [(f"{name} axis of {ax.get_xlabel() or ax.get_ylabel() or 'an axes'}", axis.get_tightbbox(renderer))
+             for name, axis in (("x", ax.xaxis), ("y", ax.yaxis))]
+    boxes += [(f"title {t.get_text()!r}", t.get_window_extent(renderer))
+              for t in (ax.title, ax._left_title, ax._right_title, *ax.texts)
+              if t.get_visible() and t.get_text().strip()]
+    return [(what, box) for what, box in boxes if box is not None and box.width > 0]
+
+
+def assert_not_clipped(fig):
+    """No label, title or tick label sticks out of the figure or into another panel (a colour
+    bar over a neighbour's label, a title under the panel above); twin axes share a panel."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox.padded(CLIP_TOLERANCE_PX)
+    panels = [ax for ax in fig.axes if ax.axison]
+    for ax in panels:
+        for what, box in _drawn_boxes(ax, renderer):
+            assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, \
+                f"{what} is cut off at the figure's edge"
+            for other in panels:
+                if other is ax or np.allclose(other.bbox.bounds, ax.bbox.bounds):
+                    continue
+                inner = other.bbox.padded(-CLIP_TOLERANCE_PX)
+                assert not box.overlaps(inner), f"{what} runs into another panel"
+
+
+#: An x axis of time or of a morphology's coordinates: a figure that shows a run as it happened.
+SHOWS_A_RUN = re.compile(r"^(time|[xyz]) \(")
+
+
+def assert_stimulus_drawn(fig):
+    """A figure that shows a run in time or on the cell draws its stimulus (an artist with
+    ``gid="stimulus"``: the current under the traces, a marker on a morphology or a map)."""
+    if not any(SHOWS_A_RUN.match(ax.get_xlabel()) for ax in fig.axes):
+        return
+    artists = [a for ax in fig.axes for a in ax.get_children()]
+    assert any(a.get_gid() == "stimulus" for a in artists), "the stimulus is not drawn"
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +203,18 @@ def test_bad_input(cable_run, point_run):
     with pytest.raises(hc.InputError, match="pair"):
         plotting.plot_space_time(cable_run, path=(0.0,))
     matplotlib.pyplot.close("all")
+
+
+def test_plot_result_says_when_there_is_nothing_to_trace(cable_run):
+    """A model without probes gets a figure that says so, not an empty panel; with stimuli the
+    current is drawn under the traces and marked on the space–time map."""
+    import dataclasses
+
+    bare = dataclasses.replace(cable_run, traces=cable_run.traces[:0], names=[], nodes=cable_run.nodes[:0])
+    fig = plotting.plot_result(bare)
+    assert any("no probes" in t.get_text() for ax in fig.axes for t in ax.texts)
+    stim = [(0, hc.IClamp(0.5, 0.5, 1.0))]
+    fig = plotting.plot_result(cable_run, stimuli=stim)
+    assert_labelled(fig)
+    assert_stimulus_drawn(fig)
+    assert sum(a.get_gid() == plotting.STIMULUS_GID for ax in fig.axes for a in ax.get_children()) >= 2
