@@ -32,6 +32,10 @@ from .modelfile import summarize
 #: Work per chunk (s) the chunk size aims at: long against Dask's per-task overhead (~ms),
 #: short enough that a lost worker costs little and the progress bar moves.
 CHUNK_SECONDS = 2.0
+#: Time per chunk (s) of the central processes: the scheduler's per task (~1 ms, Dask's docs)
+#: and this process writing the chunk's file (1-4 ms, benchmarks/sweep.py).  On a large cluster
+#: chunks are made long enough that these keep the central processes at most CENTRAL_BUSY busy.
+CENTRAL_S_PER_CHUNK, CENTRAL_BUSY = 0.005, 0.5
 #: Memory per chunk (bytes) it may not exceed.
 CHUNK_BYTES = 1e9
 #: Memory per node of a model in a batch (bytes): state, solver, cell arrays (generous).
@@ -80,7 +84,7 @@ def sweep(description, out, *, client=None, scheduler=None, workers=None, progre
     store = sweeptable.Store(out, spec)
     if store.size is not None and not store.missing():
         return store.finish()  # nothing left to run: no cluster started
-    light = dataclasses.replace(spec, points=[])  # what a worker needs besides its models
+    light = dataclasses.replace(spec, grids=[], draws={})  # what a worker needs besides its models
     failed = []
     with _runner(client, scheduler, workers) as (submit, threads):
         if store.size is None:
@@ -104,17 +108,21 @@ def sweep(description, out, *, client=None, scheduler=None, workers=None, progre
 
 
 def chunk_size(spec, threads=1):
-    """Models per chunk: ``CHUNK_SECONDS`` of work within ``CHUNK_BYTES``, from a few models' size,
-    and at least ``MIN_CHUNKS`` chunks, or ``CHUNKS_PER_WORKER`` for each of ``threads`` workers."""
+    """Models per chunk, from the size of a few of the models.
+
+    ``CHUNK_SECONDS`` of work (longer on a cluster of many ``threads``, see
+    ``CENTRAL_S_PER_CHUNK``) within ``CHUNK_BYTES``, and at least ``MIN_CHUNKS`` chunks and
+    ``CHUNKS_PER_WORKER`` for each worker.
+    """
     if spec.chunk_size:
         return spec.chunk_size
-    n = len(spec.points)
+    n = spec.n_models
     backend = spec.backend if spec.backend != "auto" else ("numba" if _have_numba() else "numpy")
     runs = 1 + (_bisection_runs(spec.threshold) if spec.threshold else 0)
     cost, memory = [], []
     for i in np.unique(np.linspace(0, n - 1, min(n, 8)).astype(int)):
         try:
-            model = sweepspec.build_model(spec, spec.points[i])
+            model = sweepspec.build_model(spec, spec.point(int(i)))
         except Exception:  # noqa: BLE001 - a bad model is cheap: it becomes an error row
             continue
         nodes, steps = model.simulation.cell.compartments.n_nodes, int(round(model.tstop / model.simulation.dt))
@@ -123,7 +131,8 @@ def chunk_size(spec, threads=1):
     spread = math.ceil(n / max(MIN_CHUNKS, CHUNKS_PER_WORKER * threads))
     if not cost:
         return max(1, spread)
-    return max(1, min(int(CHUNK_SECONDS / max(cost)), int(CHUNK_BYTES / max(memory)), spread))
+    seconds = max(CHUNK_SECONDS, threads * CENTRAL_S_PER_CHUNK / CENTRAL_BUSY)
+    return max(1, min(int(seconds / max(cost)), int(CHUNK_BYTES / max(memory)), spread))
 
 
 def _have_numba():
