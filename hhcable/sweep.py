@@ -14,6 +14,7 @@ does; a remote cluster needs them on a shared file system.
 """
 
 import dataclasses
+import itertools
 import math
 import os
 import pickle
@@ -46,6 +47,8 @@ NS_PER_S = 1e9
 #: At least this many chunks where there are enough models, and this many per worker, so that
 #: every worker gets work and the last round of chunks leaves few idle.
 MIN_CHUNKS, CHUNKS_PER_WORKER = 16, 4
+#: Chunks submitted to Dask ahead of the results, per worker.
+IN_FLIGHT_PER_WORKER = 2
 #: Seconds between two progress lines when stderr is not a terminal.
 PROGRESS_EVERY_S = 5.0
 
@@ -91,7 +94,7 @@ def sweep(description, out, *, client=None, scheduler=None, workers=None, progre
             store.create(chunk_size(spec, threads))
         chunks = store.missing()
         bar = Progress(store.n_chunks, store.n_chunks - len(chunks), sys.stderr) if progress else None
-        for c, outcome in submit(run_chunk, [(light, c, store.models(c)) for c in chunks]):
+        for c, outcome in submit(run_chunk, ((light, c, store.models(c)) for c in chunks)):
             if isinstance(outcome, BaseException):
                 failed.append(f"chunk {c}: {type(outcome).__name__}: {outcome}")
             else:
@@ -342,16 +345,31 @@ def _runner(client=None, scheduler=None, workers=None):
     with dask_client(client, scheduler, workers) as dask:
         distributed = _need_distributed()
 
-        def on_dask(func, calls):
-            futures = {dask.submit(func, *args, pure=False): args[1] for args in calls}
-            for future in distributed.as_completed(futures):
-                try:
-                    yield futures[future], future.result()
-                except Exception as err:  # noqa: BLE001 - the task failed (a worker died too often)
-                    yield futures[future], err
-                future.release()
+        threads = max(1, sum(dask.nthreads().values()))
 
-        yield on_dask, max(1, sum(dask.nthreads().values()))
+        def on_dask(func, calls):
+            # Tasks are made as others finish, a round ahead of the workers: neither this
+            # process nor the scheduler holds every chunk's models at once.
+            calls, running = iter(calls), {}
+            pending = distributed.as_completed()
+
+            def submit(n):
+                for args in itertools.islice(calls, n):
+                    future = dask.submit(func, *args, pure=False)
+                    running[future] = args[1]
+                    pending.add(future)
+
+            submit(IN_FLIGHT_PER_WORKER * threads)
+            for future in pending:
+                try:
+                    outcome = future.result()
+                except Exception as err:  # noqa: BLE001 - the task failed (a worker died too often)
+                    outcome = err
+                future.release()
+                submit(1)
+                yield running.pop(future), outcome
+
+        yield on_dask, threads
 
 
 @contextmanager
