@@ -154,6 +154,9 @@ def cmd_sweep(args):
     _check_outputs(args)
     if args.workers is not None and args.workers < 0:
         raise HHCableError("--workers must be >= 0 (0: run in this process)")
+    spec = sweepspec.load(args.sweep) if args.plot else None
+    if spec is not None and spec.plot["y"] is None:
+        raise HHCableError(f"{args.sweep}: plot.y: no numeric measure to plot; name one in [plot]")
     start = time.perf_counter()
     try:
         table = sweep(args.sweep, args.out, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
@@ -166,9 +169,6 @@ def cmd_sweep(args):
     if errors:
         print(f"  first error: {errors[0]}")
     if args.plot:
-        spec = sweepspec.load(args.sweep)
-        if spec.plot["y"] is None:
-            raise HHCableError(f"{args.sweep}: plot.y: no numeric measure to plot; name one in [plot]")
         fig = sweeptable.plot(table, spec.plot["x"], spec.plot["y"], spec.plot["by"], units=spec.units)
         print(f"  figure: {_save_figure(fig, args.plot)}")
     return 0
