@@ -29,6 +29,7 @@ busy machine.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -238,6 +239,14 @@ def main(argv=None):
     if args.models < 1 or args.repeats < 1 or args.neuron_models < 0 or any(w < 0 for w in args.workers):
         p.error("--models and --repeats must be >= 1, --neuron-models and --workers >= 0")
     folder = Path(tempfile.mkdtemp(prefix="hhcable-bench-sweep-"))
+    try:
+        return report_runs(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def report_runs(args, folder):
+    """Time every configuration, print the table, write the JSON; the exit status."""
     desc = description(folder, args.models)
     configs = [0] + sorted({w for w in args.workers if w})
     clusters = {w: start(w) for w in configs}

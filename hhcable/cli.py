@@ -240,6 +240,9 @@ def cmd_sweep(args):
 
     if args.workers is not None and args.workers < 0:
         raise InputError("must be >= 0 (0: run in this process)", key="--workers")
+    spec = sweepspec.load(args.sweep) if args.plot else None
+    if spec is not None and spec.plot["y"] is None:  # refused before the sweep, not after
+        raise InputError("no numeric measure to plot; name one in [plot]", key="plot.y", source=args.sweep)
     with Outputs() as outputs:
         plot = outputs.add(args.plot, "--plot") if args.plot else None
         fmt = _figure_format(plot, "--plot") if plot else None
@@ -259,9 +262,6 @@ def cmd_sweep(args):
         if errors:
             print(f"  first error: {errors[0]}")
         if plot:
-            spec = sweepspec.load(args.sweep)
-            if spec.plot["y"] is None:
-                raise InputError("no numeric measure to plot; name one in [plot]", key="plot.y", source=args.sweep)
             fig = sweeptable.plot(table, spec.plot["x"], spec.plot["y"], spec.plot["by"], units=spec.units)
             outputs.write(plot, lambda fh: save(fig, fh, format=fmt))
             outputs.commit()

@@ -14,6 +14,7 @@ does; a remote cluster needs them on a shared file system.
 """
 
 import dataclasses
+import itertools
 import math
 import os
 import pickle
@@ -32,6 +33,10 @@ from .modelfile import summarize
 #: Work per chunk (s) the chunk size aims at: long against Dask's per-task overhead (~ms),
 #: short enough that a lost worker costs little and the progress bar moves.
 CHUNK_SECONDS = 2.0
+#: Time per chunk (s) of the central processes: the scheduler's per task (~1 ms, Dask's docs)
+#: and this process writing the chunk's file (1-4 ms, benchmarks/sweep.py).  On a large cluster
+#: chunks are made long enough that these keep the central processes at most CENTRAL_BUSY busy.
+CENTRAL_S_PER_CHUNK, CENTRAL_BUSY = 0.005, 0.5
 #: Memory per chunk (bytes) it may not exceed.
 CHUNK_BYTES = 1e9
 #: Memory per node of a model in a batch (bytes): state, solver, cell arrays (generous).
@@ -42,6 +47,8 @@ NS_PER_S = 1e9
 #: At least this many chunks where there are enough models, and this many per worker, so that
 #: every worker gets work and the last round of chunks leaves few idle.
 MIN_CHUNKS, CHUNKS_PER_WORKER = 16, 4
+#: Chunks submitted to Dask ahead of the results, per worker.
+IN_FLIGHT_PER_WORKER = 2
 #: Seconds between two progress lines when stderr is not a terminal.
 PROGRESS_EVERY_S = 5.0
 
@@ -80,14 +87,14 @@ def sweep(description, out, *, client=None, scheduler=None, workers=None, progre
     store = sweeptable.Store(out, spec)
     if store.size is not None and not store.missing():
         return store.finish()  # nothing left to run: no cluster started
-    light = dataclasses.replace(spec, points=[])  # what a worker needs besides its models
+    light = dataclasses.replace(spec, grids=[], draws={})  # what a worker needs besides its models
     failed = []
     with _runner(client, scheduler, workers) as (submit, threads):
         if store.size is None:
             store.create(chunk_size(spec, threads))
         chunks = store.missing()
         bar = Progress(store.n_chunks, store.n_chunks - len(chunks), sys.stderr) if progress else None
-        for c, outcome in submit(run_chunk, [(light, c, store.models(c)) for c in chunks]):
+        for c, outcome in submit(run_chunk, ((light, c, store.models(c)) for c in chunks)):
             if isinstance(outcome, BaseException):
                 failed.append(f"chunk {c}: {type(outcome).__name__}: {outcome}")
             else:
@@ -104,17 +111,21 @@ def sweep(description, out, *, client=None, scheduler=None, workers=None, progre
 
 
 def chunk_size(spec, threads=1):
-    """Models per chunk: ``CHUNK_SECONDS`` of work within ``CHUNK_BYTES``, from a few models' size,
-    and at least ``MIN_CHUNKS`` chunks, or ``CHUNKS_PER_WORKER`` for each of ``threads`` workers."""
+    """Models per chunk, from the size of a few of the models.
+
+    ``CHUNK_SECONDS`` of work (longer on a cluster of many ``threads``, see
+    ``CENTRAL_S_PER_CHUNK``) within ``CHUNK_BYTES``, and at least ``MIN_CHUNKS`` chunks and
+    ``CHUNKS_PER_WORKER`` for each worker.
+    """
     if spec.chunk_size:
         return spec.chunk_size
-    n = len(spec.points)
+    n = spec.n_models
     backend = spec.backend if spec.backend != "auto" else ("numba" if _have_numba() else "numpy")
     runs = 1 + (_bisection_runs(spec.threshold) if spec.threshold else 0)
     cost, memory = [], []
     for i in np.unique(np.linspace(0, n - 1, min(n, 8)).astype(int)):
         try:
-            model = sweepspec.build_model(spec, spec.points[i])
+            model = sweepspec.build_model(spec, spec.point(int(i)))
         except Exception:  # noqa: BLE001 - a bad model is cheap: it becomes an error row
             continue
         nodes, steps = model.simulation.cell.compartments.n_nodes, int(round(model.tstop / model.simulation.dt))
@@ -123,7 +134,8 @@ def chunk_size(spec, threads=1):
     spread = math.ceil(n / max(MIN_CHUNKS, CHUNKS_PER_WORKER * threads))
     if not cost:
         return max(1, spread)
-    return max(1, min(int(CHUNK_SECONDS / max(cost)), int(CHUNK_BYTES / max(memory)), spread))
+    seconds = max(CHUNK_SECONDS, threads * CENTRAL_S_PER_CHUNK / CENTRAL_BUSY)
+    return max(1, min(int(seconds / max(cost)), int(CHUNK_BYTES / max(memory)), spread))
 
 
 def _have_numba():
@@ -333,16 +345,31 @@ def _runner(client=None, scheduler=None, workers=None):
     with dask_client(client, scheduler, workers) as dask:
         distributed = _need_distributed()
 
-        def on_dask(func, calls):
-            futures = {dask.submit(func, *args, pure=False): args[1] for args in calls}
-            for future in distributed.as_completed(futures):
-                try:
-                    yield futures[future], future.result()
-                except Exception as err:  # noqa: BLE001 - the task failed (a worker died too often)
-                    yield futures[future], err
-                future.release()
+        threads = max(1, sum(dask.nthreads().values()))
 
-        yield on_dask, max(1, sum(dask.nthreads().values()))
+        def on_dask(func, calls):
+            # Tasks are made as others finish, a round ahead of the workers: neither this
+            # process nor the scheduler holds every chunk's models at once.
+            calls, running = iter(calls), {}
+            pending = distributed.as_completed()
+
+            def submit(n):
+                for args in itertools.islice(calls, n):
+                    future = dask.submit(func, *args, pure=False)
+                    running[future] = args[1]
+                    pending.add(future)
+
+            submit(IN_FLIGHT_PER_WORKER * threads)
+            for future in pending:
+                try:
+                    outcome = future.result()
+                except Exception as err:  # noqa: BLE001 - the task failed (a worker died too often)
+                    outcome = err
+                future.release()
+                submit(1)
+                yield running.pop(future), outcome
+
+        yield on_dask, threads
 
 
 @contextmanager

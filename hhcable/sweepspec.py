@@ -26,7 +26,6 @@ every grid point, so grid points are compared on the same random models.
 """
 
 import hashlib
-import itertools
 import json
 import math
 import re
@@ -71,8 +70,10 @@ class Sweep:
         The base model file's tables.
     parameters : list of str
         The keys varied, in the order of the file (the table's parameter columns).
-    points : list of dict
-        One per model: key -> value.
+    grids : list of (str, list)
+        The grid parameters and their values, in order (the first varies slowest).
+    draws : dict
+        The random parameters' draws: key -> list of ``samples`` values.
     measures : list of str
     probes : list of str
         Voltage probes the per-probe measures read.
@@ -91,7 +92,8 @@ class Sweep:
     model_path: Path
     base: dict
     parameters: list
-    points: list
+    grids: list
+    draws: dict
     measures: list
     probes: list
     threshold: dict
@@ -103,8 +105,9 @@ class Sweep:
     def columns(self):
         """The result table's columns, in order: name -> type name (float, int, str, bool, list)."""
         cols = {"model": "int", "chunk": "int"}
+        values = dict(self.grids, **self.draws)
         for key in self.parameters:
-            cols[key] = _value_type([p[key] for p in self.points])
+            cols[key] = _value_type(values[key])
         for m in self.measures:
             if m in MODEL_MEASURES:
                 cols[MODEL_MEASURES[m][0]] = MODEL_MEASURES[m][1]
@@ -115,6 +118,30 @@ class Sweep:
         cols.update({"n_compartments": "int", "backend": "str", "wall_s": "float", "error": "str"})
         return cols
 
+    @property
+    def n_models(self):
+        """How many models: every combination of the grids, times the random draws."""
+        return math.prod(len(v) for _, v in self.grids) * self._samples()
+
+    def _samples(self):
+        return len(next(iter(self.draws.values()))) if self.draws else 1
+
+    def point(self, index):
+        """The values of model ``index`` (key -> value): grid combination ``index // samples``
+        (the first grid parameter slowest), random draw ``index % samples``."""
+        combo, draw = divmod(index, self._samples())
+        point = {}
+        for key, values in reversed(self.grids):
+            combo, i = divmod(combo, len(values))
+            point[key] = values[i]
+        point.update({key: values[draw] for key, values in self.draws.items()})
+        return {key: point[key] for key in self.parameters}
+
+    @property
+    def points(self):
+        """Every model's values, in order (a list: for small sweeps and tests)."""
+        return [self.point(i) for i in range(self.n_models)]
+
     def model_doc(self, point):
         """The base model's tables with one model's values set (a new dict)."""
         return with_values(self.base, point)
@@ -122,7 +149,8 @@ class Sweep:
     def fingerprint(self):
         """A hash of everything that decides the table: the base model, its files, the points, the measures."""
         digest = hashlib.sha256(json.dumps(
-            [self.base, self.parameters, self.points, self.measures, self.probes, self.threshold, self.backend],
+            [self.base, self.parameters, self.grids, self.draws, self.measures, self.probes, self.threshold,
+             self.backend],
             sort_keys=True, default=repr).encode())
         bio, morph = self.base.get("biophysics", {}), self.base.get("morphology", {})
         for name in list(bio.get("mechanism_files", [])) + ([morph["swc"]] if "swc" in morph else []):
@@ -225,13 +253,6 @@ def load(source):
         keys.append(key)
     if samples is not None and not draws:
         raise head.error("samples", "only random parameters (uniform, loguniform, normal) are sampled")
-    points = []
-    for combo in itertools.product(*(values for _, values in grids)):
-        for s in range(samples if draws else 1):
-            point = dict(zip((key for key, _ in grids), combo))
-            point.update({key: values[s] for key, values in draws.items()})
-            points.append({key: point[key] for key in keys})
-
     measures, probes = _measures(head, base_model)
     threshold = _threshold(top, base, base_model) if "threshold" in measures else None
     backend = head.string("backend", "auto")
@@ -240,7 +261,7 @@ def load(source):
     if backend not in BACKENDS:
         raise head.error("backend", f"unknown backend {backend!r}; use one of {list(BACKENDS)}")
     chunk = head.number("chunk_size", positive=True, integer=True) if "chunk_size" in head.table else None
-    sweep = Sweep(name, model_path, base, keys, points, measures, probes, threshold, backend, chunk, {}, units)
+    sweep = Sweep(name, model_path, base, keys, grids, draws, measures, probes, threshold, backend, chunk, {}, units)
     sweep.plot = _plot(top, sweep)
     return sweep
 

@@ -93,13 +93,13 @@ class Store:
         self.folder.mkdir(exist_ok=True)
         _atomic(self.folder / MANIFEST, json.dumps({
             "format": FORMAT, "fingerprint": self.fingerprint, "source": self.spec.source,
-            "n_models": len(self.spec.points), "chunk_size": size, "columns": self.spec.columns()},
+            "n_models": self.spec.n_models, "chunk_size": size, "columns": self.spec.columns()},
             indent=1).encode())
         self._use(size)
 
     def _use(self, size):
         self.size = size
-        self.n_chunks = -(-len(self.spec.points) // size)
+        self.n_chunks = -(-self.spec.n_models // size)
         self.width = max(5, len(str(self.n_chunks - 1)))
 
     def missing(self):
@@ -110,7 +110,7 @@ class Store:
     def models(self, chunk):
         """``(index, values)`` of the models of a chunk."""
         first = chunk * self.size
-        return list(enumerate(self.spec.points[first:first + self.size], start=first))
+        return [(i, self.spec.point(i)) for i in range(first, min(first + self.size, self.spec.n_models))]
 
     def path(self, chunk):
         return self.folder / f"part-{chunk:0{self.width}d}.parquet"

@@ -386,6 +386,7 @@ def slow(tmp_path_factory):
 
 
 def test_a_sweep_killed_and_started_again_gives_the_whole_table(tmp_path, slow):
+    pytest.importorskip("distributed")
     (path, reference), out = slow, tmp_path / "out.parquet"
     command = [sys.executable, "-m", "hhcable", "sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
