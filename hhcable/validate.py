@@ -68,8 +68,9 @@ SCALE = Limits(1e-6, 1e6, "µm per file unit", "1e-3 for files in nanometres")
 MEMORY_MB = Limits(0.0, 1e9, "MB", "1e9 MB is a petabyte")
 #: Most time steps in one run: every step is recorded (8 bytes per probe and per step).
 MAX_STEPS = 10**8
-#: Most compartments in one cell (a detailed neuron needs 1e3 to 1e5).
-MAX_COMPARTMENTS = 10**6
+#: Most compartments in one cell: a detailed neuron needs 1e3 to 1e5, a metre of axon at 1 µm
+#: (a benchmark) 1e6; 1e7 takes about 6 GB, so anything above is a mistake in the input.
+MAX_COMPARTMENTS = 10**7
 #: Longest step (ms) that resolves a spike: its upstroke lasts a fraction of a millisecond
 #: (NEURON's default step is 0.025 ms).  Longer steps with voltage-gated channels get a warning.
 SPIKE_DT_MS = 0.1

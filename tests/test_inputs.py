@@ -57,7 +57,7 @@ REPRODUCERS = {
     "diameter of a metre": ("diam_um = 2", "diam_um = 1e6", "morphology.cable.diam_um", "centimetre"),
     "huge integer": ("amp_nA = 1.0", "amp_nA = 99999999999999999999999999999999999999999999", "amp_nA",
                      "electrode"),
-    "too many compartments": ("max_segment_um = 20", "max_segment_um = 1e-3", "discretization.max_segment_um",
+    "too many compartments": ("max_segment_um = 20", "max_segment_um = 1e-4", "discretization.max_segment_um",
                               "compartments"),
     "space_every beyond reason": ("threshold_mV = 0", "threshold_mV = 0\n[recording]\nspace_every = 1e30",
                                   "recording.space_every", "whole number"),
@@ -162,8 +162,8 @@ def test_compartment_bound_is_an_upper_bound_and_refuses_before_allocating():
     cell = hc.Cell(morph, d_lambda=0.1, Ra=100.0)
     bound = 50_000.0 / (0.1 * float(hc.discretize.lambda_ac(0.2, 100.0, 1.0))) + 2
     assert cell.n_compartments <= bound
-    with pytest.raises(hc.InputError, match="compartments"):
-        hc.Cell(morph, d_lambda=1e-4, Ra=100.0)
+    with pytest.raises(hc.InputError, match="compartments"):  # some 3e7 compartments, over MAX_COMPARTMENTS
+        hc.Cell(hc.Morphology.cable(length=500_000.0, diam=0.2), d_lambda=1e-4, Ra=100.0)
 
 
 @pytest.mark.parametrize("at, words", [
