@@ -147,6 +147,40 @@ def test_lab_figures_pass_the_gallery_checks(name):
     assert_stimulus_drawn(fig)
 
 
+def test_axon_animation_shows_the_recording():
+    """The player's frames are rows of the run's space–time recording (at most MAX_FRAMES of
+    them, first and last included), drawn against distance, with their own times; stepping
+    the player draws the frame it points at."""
+    pytest.importorskip("panel")
+    from hhcable.lab.app import SpikePlayer
+
+    res = E.axon(diam=2.0).result
+    frames = E.space_frames(res)
+    n = len(frames["t_ms"])
+    assert 2 < n <= E.MAX_FRAMES < len(res.space_t)
+    assert frames["t_ms"][0] == res.space_t[0] and frames["t_ms"][-1] == res.space_t[-1]
+    order = np.argsort(res.cell.compartments.distance)
+    assert np.all(np.diff(frames["x_um"]) >= 0)
+    for k, t in enumerate(frames["t_ms"]):
+        row = int(np.flatnonzero(res.space_t == t)[0])
+        np.testing.assert_array_equal(frames["v_mV"][k], res.space_v[row][order])
+    player = SpikePlayer()
+    player.show(res)
+    assert player.player.end == n - 1
+    for k in (0, n // 3, n - 1):
+        player.player.value = k
+        np.testing.assert_array_equal(player.source.data["v"], frames["v_mV"][k])
+        np.testing.assert_array_equal(player.source.data["x"], frames["x_um"])
+        assert f"{frames['t_ms'][k]:.2f} ms" in player.time.object
+    # The spike travels: the place of the highest voltage moves away from the stimulus while
+    # the spike is on the axon (frames up to the first crossing of the far end).
+    on_axon = frames["t_ms"] < np.nanmax(res.crossings) - 0.1
+    peaks = frames["x_um"][np.argmax(frames["v_mV"][on_axon], axis=1)]
+    assert peaks[-1] > peaks[len(peaks) // 2] > peaks[0]
+    with pytest.raises(hc.InputError):
+        E.space_frames(E.point_neuron().result)
+
+
 def test_lab_port_is_checked(capsys):
     assert main(["lab", "--port", "70000", "--no-browser"]) == 2
     assert "--port" in capsys.readouterr().err
@@ -234,6 +268,13 @@ def test_lab_in_chromium(lab_server, tmp_path):
                 assert check(text), f"{name}: {text}"
                 image = page.locator(f"{tab} .lab-figure img")
                 assert image.evaluate("img => img.complete && img.naturalWidth") > 500
+                if name == "axon":  # the animation: step the player, the time shown is the frame's
+                    times = E.space_frames(E.axon(diam=4.0).result)["t_ms"]
+                    shown = page.locator(f"{tab} .lab-player-time p")
+                    shown.filter(has_text=f"t = {times[0]:.2f} ms").wait_for()
+                    for _ in range(3):
+                        page.locator(f"{tab} .lab-player button.next").click()
+                    shown.filter(has_text=f"t = {times[3]:.2f} ms").wait_for()
                 page.screenshot(path=str(shots / f"{name.replace(' ', '_')}.png"))
         finally:
             browser.close()

@@ -92,3 +92,72 @@ def test_voltage_clamp_currents():
     np.testing.assert_allclose(mod.clamp(channel.ena)["ina"], 0.0, atol=1e-9)
     ttx = mod.clamp(v_c, channel=hc.HH(gnabar=0.0))
     np.testing.assert_allclose(got["total"] - ttx["total"], got["ina"], atol=1e-9)
+
+
+def _q10_factor(celsius):
+    """Hodgkin and Huxley's temperature factor φ = 3^((T − 6.3)/10) (1952, p. 519), written out."""
+    return 3.0 ** ((celsius - 6.3) / 10.0)
+
+
+@pytest.mark.parametrize("celsius", [0.0, 6.3, 18.5, 25.0, 35.0])
+def test_rates_follow_the_q10_law(celsius):
+    """hc.HH's time constants at T are those of the published 6.3 °C rates (written out again
+    in test_point_neuron.hh_rates) divided by 3^((T − 6.3)/10); its steady states do not
+    change.  1e-9: the same formula evaluated in a different order."""
+    import hhcable as hc
+    from test_point_neuron import hh_rates
+
+    volts = np.linspace(-100.0, 50.0, 151) + 0.123  # off the rates' removable singularities
+    inf, tau = hc.HH().inf_tau(volts, celsius)
+    for k in range(3):
+        rates = np.array([hh_rates(v)[k] for v in volts])  # (alpha, beta) in 1/ms at 6.3 °C
+        np.testing.assert_allclose(tau[k], 1.0 / (rates.sum(axis=1) * _q10_factor(celsius)), rtol=1e-9)
+        np.testing.assert_allclose(inf[k], rates[:, 0] / rates.sum(axis=1), rtol=1e-9)
+
+
+@pytest.mark.parametrize("celsius", [6.3, 18.5, 25.0])
+def test_warm_spike_against_solve_ivp(celsius):
+    """The example's spike (dt 0.001 ms) at each temperature against scipy's LSODA (rtol 1e-10)
+    on the HH equations with every rate times φ: spike time to 0.002 ms, amplitude to 0.3 mV,
+    width at half amplitude to 1 % (backward Euler's first-order error at this step; at
+    dt 0.005 ms the errors are about five times larger)."""
+    from scipy.integrate import solve_ivp
+    from test_point_neuron import hh_rates
+
+    import hhcable as hc
+
+    mod = _load("24_temperature")
+    phi = _q10_factor(celsius)
+
+    def rhs(t, y):
+        v, *gates = y
+        stim = mod.AMP if mod.DELAY <= t < mod.DELAY + mod.DUR else 0.0
+        m, h, n = gates
+        i_ion = 120 * m**3 * h * (v - 50) + 36 * n**4 * (v + 77) + 0.3 * (v + 54.3)  # µA/cm²
+        return [stim - i_ion] + [phi * (a * (1 - x) - b * x) for (a, b), x in zip(hh_rates(v), gates)]
+
+    rest = -65.0
+    y0 = [rest, *hc.HH().steady_state(np.array([rest]))[:, 0]]
+    t_eval = np.arange(0.0, mod.TSTOP, 0.001)
+    sol = solve_ivp(rhs, (0.0, mod.TSTOP), y0, method="LSODA", rtol=1e-10, atol=1e-10, t_eval=t_eval,
+                    max_step=0.05)
+    _, res, neuron = mod.spike(celsius, dt=0.001)
+    expected, got = hc.spike_times(sol.t, sol.y[0]), neuron.spikes(res)
+    assert len(expected) == len(got) == 1
+    assert got[0] == pytest.approx(expected[0], abs=0.002)
+    amp_ref, width_ref = mod.shape(sol.t, sol.y[0], rest)
+    amp, width = mod.shape(res.t, res["v"], neuron.rest)
+    assert amp == pytest.approx(amp_ref, abs=0.3)
+    assert width == pytest.approx(width_ref, rel=0.01)
+
+
+def test_heat_block_bracket():
+    """Warming speeds the 1 µm axon up (6.3 → 18.5 °C) and the bisected block temperature
+    separates conduction from failure: the axon conducts 0.05 °C below it and fails 0.05 °C
+    above it (the bisection's tolerance), between 28 and 29 °C as in the lab."""
+    mod = _load("24_temperature")
+    assert mod.velocity(18.5) > mod.velocity(6.3)
+    block = mod.heat_block(28.0, 30.0)
+    assert 28.0 < block < 29.0
+    assert np.isfinite(mod.velocity(block - mod.BLOCK_TOLERANCE))
+    assert np.isnan(mod.velocity(block + mod.BLOCK_TOLERANCE))

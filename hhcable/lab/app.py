@@ -2,7 +2,10 @@
 
 In a notebook::
 
-    import panel as pn
+    import numpy as np
+import panel as pn
+from bokeh.models import ColumnDataSource, Range1d
+from bokeh.plotting import figure as bokeh_figure
     from hhcable.lab.app import build_app
     pn.extension()
     build_app()
@@ -10,13 +13,17 @@ In a notebook::
 From the shell: ``hhcable lab`` (see :func:`serve`).  Every change of a control re-runs the
 experiment in a worker thread; a run that lasts longer than :data:`SHOW_PROGRESS_AFTER_S`
 shows a progress bar fed by the engine's ``progress`` callback.  Changes made during a run
-are not lost: the experiment runs once more, with the latest values, when it ends.
+are not lost: the experiment runs once more, with the latest values, when it ends.  The axon
+experiment adds a :class:`SpikePlayer` that steps through v(x) along the axon, frame by frame.
 """
 
 import asyncio
 import time
 
+import numpy as np
 import panel as pn
+from bokeh.models import ColumnDataSource, Range1d
+from bokeh.plotting import figure as bokeh_figure
 
 from ..errors import HHCableError
 from . import experiments as E
@@ -27,6 +34,12 @@ SHOW_PROGRESS_AFTER_S = 1.0
 POLL_S = 0.2
 #: Width (px) of the figures.
 FIGURE_WIDTH = 980
+#: Experiments whose spike the lab animates along the cable.
+ANIMATED = ("axon",)
+#: Milliseconds between frames of the animation as it plays.
+FRAME_INTERVAL_MS = 80
+#: Voltage range (mV) of the animation's axis: rest to beyond the peak, fixed so frames compare.
+ANIMATION_MV = (-90.0, 60.0)
 
 
 def _num(value, fmt, unit=""):
@@ -124,6 +137,49 @@ def _controls():
     }
 
 
+class SpikePlayer:
+    """v(x) along the cable, one frame of the space–time recording at a time, and a Player.
+
+    A light Bokeh line whose data are replaced per frame; :func:`experiments.space_frames`
+    chooses at most :data:`experiments.MAX_FRAMES` frames of the recording.
+    """
+
+    def __init__(self):
+        self.frames = None
+        self.source = ColumnDataSource({"x": [], "v": []})
+        plot = bokeh_figure(height=260, width=FIGURE_WIDTH - 20, x_axis_label="distance along the axon (µm)",
+                            y_axis_label="membrane potential (mV)", toolbar_location=None,
+                            y_range=Range1d(*ANIMATION_MV))
+        plot.line("x", "v", source=self.source, line_width=2)
+        self.plot = pn.pane.Bokeh(plot, css_classes=["lab-animation"])
+        self.player = pn.widgets.Player(start=0, end=1, value=0, loop_policy="once",
+                                        interval=FRAME_INTERVAL_MS, width=420, css_classes=["lab-player"])
+        self.time = pn.pane.Markdown("", css_classes=["lab-player-time"])
+        self.player.param.watch(self._show, "value")
+        self.layout = pn.Column(pn.pane.Markdown("**Watch the spike travel** (press play):"),
+                                pn.Row(self.player, self.time), self.plot)
+
+    def show(self, result):
+        """Take the frames of ``result`` and show the first."""
+        self.frames = E.space_frames(result)
+        self.player.end = len(self.frames["t_ms"]) - 1
+        if self.player.value == 0:
+            self._draw(0)
+        else:
+            self.player.value = 0  # drawn by the watcher
+
+    def _show(self, event):
+        if self.frames is not None:
+            self._draw(int(np.clip(event.new, 0, len(self.frames["t_ms"]) - 1)))
+
+    def _draw(self, k):
+        # A Bokeh model changed outside a widget's callback (after a run) must unlock the
+        # session's document; without a session this does nothing.
+        with pn.io.unlocked():
+            self.source.data = {"x": self.frames["x_um"], "v": self.frames["v_mV"][k]}
+        self.time.object = f"t = **{self.frames['t_ms'][k]:.2f} ms**"
+
+
 class Experiment:
     """One experiment's controls, numbers, figure and progress bar, re-run on every change."""
 
@@ -141,9 +197,11 @@ class Experiment:
         self.runs = 0  # completed runs (the browser test waits on it through the "run" line)
         self.state = pn.pane.Markdown("", css_classes=["lab-state"])
         self.busy, self.again = False, False
+        self.animation = SpikePlayer() if name in ANIMATED else None
+        shown = [self.numbers, self.figure] + ([self.animation.layout] if self.animation else [])
         self.layout = pn.Row(
             pn.Column(pn.pane.Markdown(about, width=300), *widgets.values(), self.progress, self.state, width=320),
-            pn.Column(self.numbers, self.figure),
+            pn.Column(*shown),
             css_classes=[f"lab-{slug}"], name=name)
 
     def values(self):
@@ -187,6 +245,8 @@ class Experiment:
             return
         self.figure.object = outcome.figure
         self.numbers.object = self.describe(outcome.numbers)
+        if self.animation is not None:
+            self.animation.show(outcome.result)
         self.runs += 1
         self.state.object = f"run {self.runs} done in {time.monotonic() - start:.2f} s"
 

@@ -279,6 +279,36 @@ def axon(diam=1.0, celsius=18.5, Ra=35.4, gnabar=0.12, gkbar=0.036, tstop=8.0, p
     return Outcome(numbers, fig, res)
 
 
+#: Most frames the lab's animation of v(x) steps through (the recording is subsampled to them).
+MAX_FRAMES = 100
+
+
+def space_frames(result, max_frames=MAX_FRAMES):
+    """Frames of v(x) along a cable from its space–time recording, at most ``max_frames``.
+
+    Parameters
+    ----------
+    result : Result
+        A run with ``record_space`` (``space_t``, ``space_v``).
+    max_frames : int
+
+    Returns
+    -------
+    dict
+        ``x_um`` (node distances from the root, ascending, µm), ``t_ms`` (time of each frame,
+        ms) and ``v_mV`` (shape (frames, nodes), mV, the recorded rows in the order of
+        ``x_um``); the frames are evenly spaced rows of the recording, its first and last
+        included.
+    """
+    if result.space_v is None:
+        raise InputError("the run recorded no voltage along the cell (Simulation.record_space)", key="record_space")
+    n = len(result.space_t)
+    rows = np.unique(np.round(np.linspace(0, n - 1, min(n, max_frames))).astype(int))
+    order = np.argsort(result.cell.compartments.distance, kind="stable")
+    return {"x_um": result.cell.compartments.distance[order], "t_ms": result.space_t[rows],
+            "v_mV": result.space_v[rows][:, order]}
+
+
 # -- Y junction ----------------------------------------------------------------------------------
 
 #: Slowest spike (m/s) the Y junction's run leaves time for.
