@@ -11,7 +11,7 @@ import numpy as np
 from .channels import Channel
 from .discretize import discretize, segment_of
 from .errors import InputError
-from .morphology import REGIONS, Morphology
+from .morphology import Morphology
 from .validate import (CAPACITANCE_UF_CM2, D_LAMBDA, LENGTH_UM, RESISTIVITY_OHM_CM, TEMPERATURE_C, integer, is_number,
                        morphology_size, real)
 
@@ -130,6 +130,7 @@ class Cell:
         self.morphology = morphology
         self.cm, self.Ra, self.celsius = cm, Ra, celsius
         self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)
+        self.node_cm = np.full(self.compartments.n_nodes, cm)
         self.mechanisms = []
         self._main_path = None
 
@@ -164,6 +165,15 @@ class Cell:
         self.mechanisms.append((mechanism, nodes))
         return self
 
+    def set_cm(self, cm, where="all"):
+        """Set the specific membrane capacitance (µF/cm²) in a region (see :meth:`insert`).
+
+        ``cm`` given to the constructor holds wherever this is not called; :attr:`node_cm`
+        holds every node's value.  Returns the cell.
+        """
+        self.node_cm[self.nodes_where(where)] = real(cm, "cm", CAPACITANCE_UF_CM2)
+        return self
+
     def nodes_where(self, where):
         """Indices of the compartments (area > 0) in a region: see :meth:`insert`."""
         comp = self.compartments
@@ -171,11 +181,7 @@ class Cell:
         if where == "all":
             mask = has_area
         else:
-            code = REGIONS.get(where, where) if isinstance(where, str) else where
-            if isinstance(code, bool) or not isinstance(code, (int, np.integer)):
-                raise InputError(f"unknown region {where!r}; use 'all', {sorted(REGIONS)} or a type code",
-                                 key="where")
-            mask = has_area & (comp.type == code)
+            mask = has_area & (comp.type == self.morphology.region_code(where))
         nodes = np.flatnonzero(mask)
         if nodes.size == 0:
             raise InputError(f"region {where!r} holds no compartments of this cell", key="where")

@@ -271,7 +271,7 @@ class Engine:
         else:
             parent = np.concatenate([np.where(c.parent >= 0, c.parent + o, -1) for c, o in zip(comps, off)])
             solver = TreeSolver(parent, np.concatenate([c.g_axial for c in comps]))
-        cm = np.concatenate([np.full(n, s.cell.cm) for s, n in zip(sims, sizes)])
+        cm = np.concatenate([s.cell.node_cm for s in sims])
         v = np.concatenate([np.full(n, s.v_init) for s, n in zip(sims, sizes)])
         n = int(off[-1])
         groups = make_groups(sims, off[:-1], dt, area, v)

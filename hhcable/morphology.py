@@ -69,11 +69,16 @@ class Morphology:
     three_point_sphere : bool, optional
         Read a NeuroMorpho three-point soma as the sphere it stands for (default, as NEURON
         does); False reads it as the two cylinders between its samples.
+    regions : dict, optional
+        More region names -> type code (for example ``{"node": 7, "internode": 8}`` for a
+        myelinated fibre), usable wherever a region is named, beside :data:`REGIONS`.
 
     Attributes
     ----------
     warnings : list of str
         Soft problems a user can list (empty for shapes built in code).
+    regions : dict
+        Every region name this shape knows -> its type code.
 
     Raises
     ------
@@ -81,10 +86,11 @@ class Morphology:
         If the graph is not a single tree or a node lacks an attribute.
     """
 
-    def __init__(self, graph, name="morphology", warnings=(), three_point_sphere=True):
+    def __init__(self, graph, name="morphology", warnings=(), three_point_sphere=True, regions=None):
         self.name = name
         self.warnings = list(warnings)
         self.three_point_sphere = bool(three_point_sphere)
+        self.regions = {**REGIONS, **(regions or {})}
         if graph.number_of_nodes() == 0:
             raise InputError("a morphology needs at least two samples", key=name)
         if not nx.is_arborescence(graph):
@@ -338,12 +344,18 @@ class Morphology:
             node = self.parent(node)
         return order
 
+    def region_code(self, where):
+        """The type code of region ``where``: a name in :attr:`regions` or a type code."""
+        code = self.regions.get(where, where) if isinstance(where, str) else where
+        if isinstance(code, bool) or not isinstance(code, (int, np.integer)):
+            raise InputError(f"unknown region {where!r}; use 'all', {sorted(self.regions)} or a type code",
+                             key="where")
+        return code
+
     def region(self, where):
-        """Sample ids in a region: ``"all"``, a name in :data:`REGIONS` or an SWC type code."""
+        """Sample ids in a region: ``"all"``, a name in :attr:`regions` or an SWC type code."""
         if where == "all":
             return sorted(self.graph.nodes)
-        code = REGIONS.get(where, where)
-        if isinstance(code, bool) or not isinstance(code, (int, np.integer)):
-            raise InputError(f"unknown region {where!r}; use 'all', {sorted(REGIONS)} or a type code", key="where")
+        code = self.region_code(where)
         return sorted(n for n, d in self.graph.nodes(data=True) if d["type"] == code)
 
