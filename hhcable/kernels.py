@@ -409,55 +409,55 @@ def solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, 
     ``i_out`` (nA), zeroes ``g``, ``ge`` and ``acc``, and copies ``e_now`` into ``e_old``.
     Returns ``(on_table, bad)`` as :func:`solve_step`.
 
-    ``acc`` (5, n): what children add to a node's block and right-hand side; ``w`` (9, n):
+    ``acc`` (n, 5): what children add to a node's block and right-hand side; ``w`` (n, 9):
     each node's inverse block, eliminated right-hand side, solution, and membrane load and
     right-hand side.
     """
     n = v.size
     for s in range(stim_nodes.size):
-        acc[3, stim_nodes[s]] += stim_amp[k, s]
+        acc[stim_nodes[s], 3] += stim_amp[k, s]
     for i in range(n - 1, -1, -1):
         dm = g[i] * g_scale[i] + c_over_dt[i]
         rm = ge[i] * g_scale[i] + v[i] * c_over_dt[i]
         g[i], ge[i] = 0.0, 0.0
         e = e_now[i]
-        a = dm + axial_diag[i] + acc[0, i]
-        r1 = rm + acc[3, i]
+        a = dm + axial_diag[i] + acc[i, 0]
+        r1 = rm + acc[i, 3]
         if layer[i]:
-            b = -dm + acc[1, i]
-            c = dm + layer_diag[i] + gx[i] + cx_over_dt[i] + acc[2, i]
-            r2 = -rm + gx[i] * e + cx_over_dt[i] * (e - e_old[i] + vx[i]) + acc[4, i]
+            b = -dm + acc[i, 1]
+            c = dm + layer_diag[i] + gx[i] + cx_over_dt[i] + acc[i, 2]
+            r2 = -rm + gx[i] * e + cx_over_dt[i] * (e - e_old[i] + vx[i]) + acc[i, 4]
         else:
-            b, c = acc[1, i], 1.0 + acc[2, i]
+            b, c = acc[i, 1], 1.0 + acc[i, 2]
             r1 += dm * e
-            r2 = e + acc[4, i]
+            r2 = e + acc[i, 4]
         for q in range(5):
-            acc[q, i] = 0.0
-        det = a * c - b * b
-        i11, i12, i22 = c / det, -b / det, a / det
+            acc[i, q] = 0.0
+        inv_det = 1.0 / (a * c - b * b)
+        i11, i12, i22 = c * inv_det, -b * inv_det, a * inv_det
         y1 = i11 * r1 + i12 * r2
         y2 = i12 * r1 + i22 * r2
-        w[0, i], w[1, i], w[2, i], w[3, i], w[4, i], w[7, i], w[8, i] = i11, i12, i22, y1, y2, dm, rm
+        w[i, 0], w[i, 1], w[i, 2], w[i, 3], w[i, 4], w[i, 7], w[i, 8] = i11, i12, i22, y1, y2, dm, rm
         p = parent[i]
         if p >= 0:
             gi, go = g_in[i], g_out[i]
-            acc[0, p] -= gi * gi * i11
-            acc[1, p] -= gi * go * i12
-            acc[2, p] -= go * go * i22
-            acc[3, p] += gi * y1
-            acc[4, p] += go * y2
+            acc[p, 0] -= gi * gi * i11
+            acc[p, 1] -= gi * go * i12
+            acc[p, 2] -= go * go * i22
+            acc[p, 3] += gi * y1
+            acc[p, 4] += go * y2
     on_table = True
     bad = -1
     for i in range(n):
         p = parent[i]
-        x1, x2 = w[3, i], w[4, i]
+        x1, x2 = w[i, 3], w[i, 4]
         if p >= 0:
-            u1, u2 = g_in[i] * w[5, p], g_out[i] * w[6, p]
-            x1 += w[0, i] * u1 + w[1, i] * u2
-            x2 += w[1, i] * u1 + w[2, i] * u2
-        w[5, i], w[6, i] = x1, x2
+            u1, u2 = g_in[i] * w[p, 5], g_out[i] * w[p, 6]
+            x1 += w[i, 0] * u1 + w[i, 1] * u2
+            x2 += w[i, 1] * u1 + w[i, 2] * u2
+        w[i, 5], w[i, 6] = x1, x2
         vs = x1 - x2
-        imem[i] = w[7, i] * vs - w[8, i]
+        imem[i] = w[i, 7] * vs - w[i, 8]
         e = e_now[i]
         if layer[i]:
             i_out[i] = gx[i] * (x2 - e) + cx_over_dt[i] * (x2 - e - vx[i] + e_old[i])
@@ -519,7 +519,7 @@ def run_extracellular(first, last, dt, crank, parent, off, axial_diag, c_over_dt
     """Steps first..last-1 with extracellular layers (as ``run``; the layer's state is in the arrays)."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)
-    acc, w = np.zeros((5, n)), np.zeros((9, n))
+    acc, w = np.zeros((n, 5)), np.zeros((n, 9))
     e_now = np.zeros(n)
     g_in = -off
     crossing = False

@@ -105,8 +105,8 @@ def test_block_elimination_solves_the_scipy_sparse_system():
     imem, i_out = np.zeros(n), np.zeros(n)
     nan = np.full(n, np.nan)
     kernels.solve_step_layer(0, 0.025, False, solver.parent.astype(np.int64), solver.g_axial, solver.axial_diag,
-                             g_layer, layer_diag, layer, gx, cx, c_over_dt, g_scale, v, vx, g, ge, np.zeros((5, n)),
-                             np.zeros((9, n)), stim_nodes, stim_amp, e_now, e_old.copy(), imem, i_out, nan, nan.copy(),
+                             g_layer, layer_diag, layer, gx, cx, c_over_dt, g_scale, v, vx, g, ge, np.zeros((n, 5)),
+                             np.zeros((n, 9)), stim_nodes, stim_amp, e_now, e_old.copy(), imem, i_out, nan, nan.copy(),
                              np.zeros(n, bool), np.zeros(2), False)
     vi_x = np.concatenate([v + vx, vx])
     # Both are direct solves of a well-conditioned system (loads 1e-3..1e2 µS): round-off.
