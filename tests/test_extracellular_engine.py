@@ -206,7 +206,7 @@ def test_memory_counted_before_a_run_includes_what_extracellular_features_record
 
 def test_a_run_without_extracellular_features_takes_the_plain_path():
     cell = passive_cable(200.0)
-    sim = hc.Simulation(cell)
+    sim = hc.Simulation(cell, backend="numpy")
     sim.probe("v", at=0.5)
     assert not sim.uses_extracellular
     res = sim.run(1.0)
