@@ -309,7 +309,7 @@ class Engine:
 
         ext = None
         if any(s.uses_extracellular for s in sims):
-            ext = Extracellular(sims, off, solver, area, dt / 2 if crank else dt, t, stim_nodes, stim_amp)
+            ext = Extracellular(sims, off, solver, area, dt, crank, t, stim_nodes, stim_amp)
 
         loop = _run_numba if backend == "numba" else _run_numpy
         setup = time.perf_counter() - start
@@ -448,15 +448,16 @@ class Extracellular:
     solver : TreeSolver
         The batch's solver (intracellular axial conductances).
     area : ndarray, µm²
-    step : float, ms
-        The implicit solve's step (dt, or dt/2 for Crank–Nicolson).
+    dt : float, ms
+    crank : bool
+        Crank–Nicolson (the implicit solve spans dt/2).
     t : ndarray, ms
         Times of the run's samples.
     stim_nodes, stim_amp : ndarray
         The batch's current stimuli (nodes, nA per step), which are no membrane current.
     """
 
-    def __init__(self, sims, off, solver, area, step, t, stim_nodes, stim_amp):
+    def __init__(self, sims, off, solver, area, dt, crank, t, stim_nodes, stim_amp):
         n = int(off[-1])
         self.n, self.stim_nodes, self.stim_amp = n, stim_nodes, stim_amp
         cells = [s.cell for s in sims]
@@ -466,13 +467,12 @@ class Extracellular:
         xg = np.concatenate([_layer_value(c, "xg") for c in cells])
         xc = np.concatenate([_layer_value(c, "xc") for c in cells])
         self.gx = xg * area * US_PER_S_CM2_UM2  # µS
-        self.cx_over_dt = xc * area * NF_PER_UF_CM2_UM2 / step  # µS
+        self.cx_over_dt = xc * area * NF_PER_UF_CM2_UM2 / (dt / 2 if crank else dt)  # µS
         self.layer_diag = np.bincount(np.flatnonzero(solver.parent >= 0), self.g_layer[solver.parent >= 0], n) \
             + np.bincount(solver.parent[solver.parent >= 0], self.g_layer[solver.parent >= 0], n)
 
         # Applied potentials: per source, its nonzero transfers (E) and, without a layer, the
         # current -L transfer they drive; the stimulus's step means in one column each.
-        dt = t[1] - t[0] if len(t) > 1 else step
         sources = [(s, o, transfer, stim) for s, o in zip(sims, off[:-1]) for transfer, stim in s.applied]
         self.amp = np.zeros((len(t) - 1, len(sources)))
         e_parts, i_parts = [], []
