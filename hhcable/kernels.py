@@ -403,7 +403,8 @@ def solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, 
     :class:`hhcable.solver.LayerSolver` (``vx = e_now`` where there is no layer): a tree of
     symmetric 2 x 2 blocks coupled to the parent by ``diag(-g_in, -g_out)``.  Hines
     elimination with blocks: from the leaves, each node's block is inverted and its
-    ``G A^-1 G`` and ``G A^-1 r`` go to its parent; then substitution from the roots.
+    ``G A^-1 G`` and ``G A^-1 r`` go to its parent; then substitution from the roots.  A node
+    without the layer is a 1 x 1 block (``vx`` known, and nothing couples to it).
     Updates ``v`` (membrane, mV) and ``vx`` in place (Crank–Nicolson: solved over dt/2 and
     extrapolated), fills the membrane current ``imem`` and the current into the medium
     ``i_out`` (nA), zeroes ``g``, ``ge`` and ``acc``, and copies ``e_now`` into ``e_old``.
@@ -423,24 +424,30 @@ def solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, 
         e = e_now[i]
         a = dm + axial_diag[i] + acc[i, 0]
         r1 = rm + acc[i, 3]
-        if layer[i]:
-            b = -dm + acc[i, 1]
-            c = dm + layer_diag[i] + gx[i] + cx_over_dt[i] + acc[i, 2]
-            r2 = -rm + gx[i] * e + cx_over_dt[i] * (e - e_old[i] + vx[i]) + acc[i, 4]
-        else:
-            b, c = acc[i, 1], 1.0 + acc[i, 2]
-            r1 += dm * e
-            r2 = e + acc[i, 4]
+        w[i, 7], w[i, 8] = dm, rm
+        p = parent[i]
+        gi = g_in[i]
+        if not layer[i]:  # vx = e is known: a 1 x 1 block (nothing couples to this node's layer)
+            i11 = 1.0 / a
+            y1 = (r1 + dm * e) * i11
+            acc[i, 0], acc[i, 3] = 0.0, 0.0
+            w[i, 0], w[i, 3] = i11, y1
+            if p >= 0:
+                acc[p, 0] -= gi * gi * i11
+                acc[p, 3] += gi * y1
+            continue
+        b = -dm + acc[i, 1]
+        c = dm + layer_diag[i] + gx[i] + cx_over_dt[i] + acc[i, 2]
+        r2 = -rm + gx[i] * e + cx_over_dt[i] * (e - e_old[i] + vx[i]) + acc[i, 4]
         for q in range(5):
             acc[i, q] = 0.0
         inv_det = 1.0 / (a * c - b * b)
         i11, i12, i22 = c * inv_det, -b * inv_det, a * inv_det
         y1 = i11 * r1 + i12 * r2
         y2 = i12 * r1 + i22 * r2
-        w[i, 0], w[i, 1], w[i, 2], w[i, 3], w[i, 4], w[i, 7], w[i, 8] = i11, i12, i22, y1, y2, dm, rm
-        p = parent[i]
+        w[i, 0], w[i, 1], w[i, 2], w[i, 3], w[i, 4] = i11, i12, i22, y1, y2
         if p >= 0:
-            gi, go = g_in[i], g_out[i]
+            go = g_out[i]
             acc[p, 0] -= gi * gi * i11
             acc[p, 1] -= gi * go * i12
             acc[p, 2] -= go * go * i22
@@ -450,21 +457,26 @@ def solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, 
     bad = -1
     for i in range(n):
         p = parent[i]
-        x1, x2 = w[i, 3], w[i, 4]
-        if p >= 0:
-            u1, u2 = g_in[i] * w[p, 5], g_out[i] * w[p, 6]
-            x1 += w[i, 0] * u1 + w[i, 1] * u2
-            x2 += w[i, 1] * u1 + w[i, 2] * u2
+        e = e_now[i]
+        if layer[i]:
+            x1, x2 = w[i, 3], w[i, 4]
+            if p >= 0:
+                u1, u2 = g_in[i] * w[p, 5], g_out[i] * w[p, 6]
+                x1 += w[i, 0] * u1 + w[i, 1] * u2
+                x2 += w[i, 1] * u1 + w[i, 2] * u2
+        else:
+            x1, x2 = w[i, 3], e
+            if p >= 0:
+                x1 += w[i, 0] * g_in[i] * w[p, 5]
         w[i, 5], w[i, 6] = x1, x2
         vs = x1 - x2
         imem[i] = w[i, 7] * vs - w[i, 8]
-        e = e_now[i]
         if layer[i]:
             i_out[i] = gx[i] * (x2 - e) + cx_over_dt[i] * (x2 - e - vx[i] + e_old[i])
             vx[i] = x2 * 2.0 - vx[i] if crank else x2
         else:
             i_out[i] = imem[i]
-            vx[i] = x2
+            vx[i] = e
         e_old[i] = e
         vn = vs * 2.0 - v[i] if crank else vs
         if crossing:
