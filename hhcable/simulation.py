@@ -10,7 +10,8 @@ import numpy as np
 
 from . import validate
 from .cell import Cell
-from .engine import BACKENDS, EXTRACELLULAR_VARS, Engine, check_backend
+from .engine import BACKENDS, Engine, check_backend
+from .extracellular import EXTRACELLULAR_VARS
 from .errors import InputError
 from .solver import TreeSolver
 from .stimulus import IClamp, PulseTrain, Stimulus, Waveform

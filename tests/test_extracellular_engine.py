@@ -157,7 +157,8 @@ def test_membrane_currents_add_up_to_the_injected_current(backend, where):
 def test_batch_equals_its_simulations_run_alone():
     """A batch mixing cells with and without layers, each with its own weights."""
     def sims():
-        return [tree_sim(hh_tree(False), "numpy", weights_scale=1.0), tree_sim(hh_tree(True), "numpy", weights_scale=2.0),
+        return [tree_sim(hh_tree(False), "numpy", weights_scale=1.0),
+                tree_sim(hh_tree(True), "numpy", weights_scale=2.0),
                 tree_sim(hh_tree(True, "axon"), "numpy", weights_scale=0.5)]
     alone = [s.run(4.0) for s in sims()]
     together = hc.Batch(sims(), backend="numpy").run(4.0)
