@@ -92,7 +92,7 @@ class Fibre:
     regions : dict
         Region name -> type code (``cell.insert(..., where="node")``).
     geometry : dict
-        The numbers it was built from (µm; lamellae as counts).
+        The numbers it was built from (µm; lamellae as counts; ``v_rest`` in mV).
     """
 
     cell: Cell
@@ -257,7 +257,7 @@ def myelinated_fibre(diam=10.0, n_nodes=21, g_ratio=0.7, node_length=1.0, intern
             cell.insert(Passive(g=myelin_g / membranes, e=v_rest), where=region)
     geometry = {"fiber_diam": diam, "axon_diam": axon, "g_ratio": g_ratio, "node_length": node_length,
                 "internode_length": internode_length, "node_to_node": internode_length + node_length,
-                "lamellae": n, "lamellae_demyelinated": n * lamellae_left if demyelinated else None}
+                "lamellae": n, "lamellae_demyelinated": n * lamellae_left if demyelinated else None, "v_rest": v_rest}
     return Fibre(cell, _node_compartments(cell), regions, geometry)
 
 
@@ -355,7 +355,7 @@ def mrg_fibre(diam=10.0, n_nodes=21, celsius=37.0, node_channel=None, layer=True
             cell.insert_extracellular(xraxial=_periaxonal(MRG["Ra"], true_diam[region], width),
                                       xg=MRG["myelin_g"] / membranes * outer,
                                       xc=MRG["myelin_cm"] / membranes * outer, where=region)
-    geo["fiber_diam"] = float(diam)
+    geo["fiber_diam"], geo["v_rest"] = float(diam), MRG["v_rest"]
     return Fibre(cell, _node_compartments(cell), regions, geo)
 
 

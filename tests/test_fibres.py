@@ -149,3 +149,75 @@ def test_bad_arguments_name_the_key(kwargs, key):
 
 def test_lamellae_closed_form():
     assert lamellae(10.0, 0.7, thickness=0.015) == pytest.approx(100.0)
+
+
+MODEL = """
+[morphology]
+builder = "myelinated_fibre"
+diam_um = 10
+n_nodes = 41
+internode_segments = 5
+{extra}
+
+[[stimulus]]
+kind = "iclamp"
+at = {{ x = 0.0 }}
+delay_ms = 0.1
+dur_ms = 0.1
+amp_nA = 20
+
+[simulation]
+dt_ms = 0.01
+tstop_ms = 8
+
+[velocity]
+"""
+
+
+def test_model_file_velocity_is_node_to_node(tmp_path, capsys):
+    import json
+
+    from hhcable import cli
+
+    path = tmp_path / "fibre.toml"
+    path.write_text(MODEL.format(extra=""))
+    assert cli.main(["run", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    # The same fibre and stimulus from Python, measured node to node.
+    fibre = hc.myelinated_fibre(diam=10.0, n_nodes=41, internode_segments=5)
+    sim = hc.Simulation(fibre.cell, dt=0.01)
+    sim.iclamp(at=0.0, delay=0.1, dur=0.1, amp=20.0)
+    sim.record_crossings(0.0)
+    expected = hc.node_velocity(sim.run(8.0), fibre)
+    assert summary["velocity"]["cv_m_s"] == pytest.approx(expected["cv_m_s"], rel=1e-12)
+    assert summary["velocity"]["path_um"] == pytest.approx(expected["path_um"], rel=1e-12)
+
+
+@pytest.mark.parametrize("extra, key", [
+    ("g_ratio = 1.5", "morphology.g_ratio"), ("color = 3", "morphology.color"),
+    ("demyelinated = [99]", "morphology.demyelinated"), ("demyelinated = 3", "morphology.demyelinated"),
+    ("node_channel = \"na\"", "morphology.node_channel"), ("n_nodes_x = 2", "morphology.n_nodes_x"),
+    ("lamellae_left = -0.5", "morphology.lamellae_left"),
+])
+def test_model_file_bad_fibre_keys_name_the_key(tmp_path, capsys, extra, key):
+    from hhcable import cli
+
+    path = tmp_path / "fibre.toml"
+    path.write_text(MODEL.format(extra=extra))
+    assert cli.main(["run", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{path}: {key}:" in err[0]
+
+
+def test_model_file_fibre_refuses_discretization_and_cable_velocity_keys(tmp_path, capsys):
+    from hhcable import cli
+
+    for extra_table, key in (("[discretization]\nmax_segment_um = 5\n", "discretization"),
+                             ("[biophysics]\nmechanisms = []\n", "biophysics.mechanisms")):
+        path = tmp_path / "fibre.toml"
+        path.write_text(MODEL.format(extra="") + "\n" + extra_table)
+        assert cli.main(["run", str(path)]) == 2
+        assert f"{path}: {key}:" in capsys.readouterr().err
+    path.write_text(MODEL.format(extra="") + "from = { x = 0.2 }\n")
+    assert cli.main(["run", str(path)]) == 2
+    assert "velocity.from" in capsys.readouterr().err
