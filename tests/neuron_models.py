@@ -98,8 +98,9 @@ def myelinated_fibre_arrivals(n_nodes, axon_diam, node_length, internode_length,
                               myelin_cm, myelin_g, v_rest, Ra, celsius, dt, tstop, amp, hh_densities,
                               delay=0.1, dur=0.1):
     """A single-cable myelinated fibre in NEURON, written as a NEURON user would: a section
-    per node (nseg 1, ``hh`` with ``hh_densities``: gnabar, gkbar, gl in S/cm²) and per internode (``pas`` and its own ``cm``), joined end to
-    end; an IClamp at node 0.  Returns the first crossing of 0 mV at every node (ms)."""
+    per node (nseg 1, ``hh`` with ``hh_densities``: gnabar, gkbar, gl in S/cm²) and per
+    internode (``pas`` and its own ``cm``), joined end to end; an IClamp at node 0.  Returns
+    the first crossing of 0 mV at every node (ms)."""
     from neuron import h
 
     h.load_file("stdrun.hoc")
@@ -139,14 +140,14 @@ MRG_PUBLISHED = {
 }
 
 
-def mrg_arrivals(fiber_diam, n_nodes, dt, tstop, amp, delay=0.1, dur=0.1, celsius=37.0):
+def build_mrg(fiber_diam, n_nodes, celsius=37.0):
     """The MRG fibre as the published hoc builds it (MRGaxon.hoc, ModelDB 3810): ``node``,
     ``MYSA``, ``FLUT`` and six ``STIN`` sections per internode, each nseg 1, with MYSA, FLUT
     and STIN drawn at the fibre's diameter and their Ra, cm and g_pas scaled by their true
     diameters; ``extracellular`` with xraxial the periaxonal space and xg/xc the myelin.  The
     outer layer is set as hhcable's contract ties it (xraxial[1] 1e9 MΩ/cm, xg[1] 1e10
     S/cm², xc[1] 0; the published file leaves NEURON's defaults, xg[1] 1e9).  Needs the
-    ``axnode`` mechanism loaded.  IClamp at node 0; first crossings of 0 mV at every node."""
+    ``axnode`` mechanism loaded.  Returns every section in order and the nodes."""
     from neuron import h
 
     h.load_file("stdrun.hoc")
@@ -173,7 +174,11 @@ def mrg_arrivals(fiber_diam, n_nodes, dt, tstop, amp, delay=0.1, dur=0.1, celsiu
             seg.xraxial[1], seg.xg[1], seg.xc[1] = 1e9, 1e10, 0.0
         return sec
 
-    xg, xc = mygm / (nl * 2), mycm / (nl * 2)
+    def internodal(kind, k, i, L, diam_true, gpas, space):
+        scale = diam_true / fiber_diam
+        return section(f"{kind}_{k}_{i}", L, fiber_diam, rhoa / scale**2 / 1e4, 2 * scale,
+                       periaxonal(diam_true, space), mygm / (nl * 2), mycm / (nl * 2), gpas * scale)
+
     chain, nodes = [], []
     for k in range(n_nodes):
         node = section(f"node_{k}", nodelength, nodeD, rhoa / 1e4, 2.0, periaxonal(nodeD, space_p1), 1e10, 0.0)
@@ -181,18 +186,21 @@ def mrg_arrivals(fiber_diam, n_nodes, dt, tstop, amp, delay=0.1, dur=0.1, celsiu
         chain.append(node)
         if k == n_nodes - 1:
             break
-        mysa = lambda i: section(f"mysa_{k}_{i}", paralength1, fiber_diam, rhoa * (fiber_diam / paraD1) ** 2 / 1e4,
-                                 2 * paraD1 / fiber_diam, periaxonal(paraD1, space_p1), xg, xc,
-                                 0.001 * paraD1 / fiber_diam)
-        flut = lambda i: section(f"flut_{k}_{i}", paralength2, fiber_diam, rhoa * (fiber_diam / paraD2) ** 2 / 1e4,
-                                 2 * paraD2 / fiber_diam, periaxonal(paraD2, space_p2), xg, xc,
-                                 0.0001 * paraD2 / fiber_diam)
-        stins = [section(f"stin_{k}_{i}", interlength, fiber_diam, rhoa * (fiber_diam / axonD) ** 2 / 1e4,
-                         2 * axonD / fiber_diam, periaxonal(axonD, space_i), xg, xc, 0.0001 * axonD / fiber_diam)
-                 for i in range(6)]
-        chain += [mysa(0), flut(0), *stins, flut(1), mysa(1)]
+        chain += [internodal("mysa", k, 0, paralength1, paraD1, 0.001, space_p1),
+                  internodal("flut", k, 0, paralength2, paraD2, 0.0001, space_p2),
+                  *[internodal("stin", k, i, interlength, axonD, 0.0001, space_i) for i in range(6)],
+                  internodal("flut", k, 1, paralength2, paraD2, 0.0001, space_p2),
+                  internodal("mysa", k, 1, paralength1, paraD1, 0.001, space_p1)]
     for parent, child in zip(chain, chain[1:]):
         child.connect(parent(1.0), 0)
+    return chain, nodes
+
+
+def mrg_arrivals(fiber_diam, n_nodes, dt, tstop, amp, delay=0.1, dur=0.1, celsius=37.0):
+    """:func:`build_mrg`'s fibre with an IClamp at node 0; first crossings of 0 mV at every node (ms)."""
+    from neuron import h
+
+    chain, nodes = build_mrg(fiber_diam, n_nodes, celsius)
     first = _run(h, nodes, nodes[0], dt, tstop, -80.0, amp, delay, dur)
     del chain, nodes
     return first
