@@ -48,7 +48,7 @@ MYELIN_G_S_CM2 = 0.001
 #: with squid densities a 1 µm node cannot charge its internode and conduction fails.
 NODE_DENSITY_FACTOR = 10.0
 #: Type codes of the regions of a fibre (beside SWC's 1-4).
-NODE, INTERNODE, DEMYELINATED = 7, 8, 9
+NODE, INTERNODE, DEMYELINATED, RETRACTED = 7, 8, 9, 10
 MYSA, FLUT, STIN = 8, 9, 10
 #: MΩ/cm of a layer of resistivity 1 Ω·cm and cross-section 1 µm² (NEURON's xraxial unit).
 MOHM_CM_PER_OHM_CM_UM2 = UM_PER_CM * MOHM_PER_OHM_CM_PER_UM
@@ -163,7 +163,7 @@ def _indices(values, n, key):
 def myelinated_fibre(diam=10.0, n_nodes=21, g_ratio=0.7, node_length=1.0, internode_length=None,
                      node_channel=None, celsius=6.3, cm=1.0, Ra=35.4, myelin_g=MYELIN_G_S_CM2, v_rest=-65.0,
                      lamella_thickness=LAMELLA_THICKNESS_UM, internode_segments=9,
-                     demyelinated=(), lamellae_left=1.0):
+                     demyelinated=(), lamellae_left=1.0, retraction=0.0):
     """A myelinated fibre as a single cable: nodes of Ranvier and myelinated internodes.
 
     The axon has one diameter, ``g_ratio * diam``, at nodes and internodes.  Nodes (one
@@ -207,11 +207,14 @@ def myelinated_fibre(diam=10.0, n_nodes=21, g_ratio=0.7, node_length=1.0, intern
     lamellae_left : float
         Fraction (0–1) of the lamellae the demyelinated internodes keep: 0 leaves the bare
         axolemma (``cm`` and ``myelin_g``).
+    retraction : float, µm
+        Paranodal retraction: the myelin of the demyelinated internodes pulls back this far
+        from both their nodes, leaving bare axolemma (``cm``, ``myelin_g``, no channels).
 
     Returns
     -------
     Fibre
-        Regions ``"node"``, ``"internode"`` and, if any, ``"demyelinated"``.
+        Regions ``"node"``, ``"internode"`` and, if any, ``"demyelinated"`` and ``"retracted"``.
 
     Examples
     --------
@@ -236,6 +239,12 @@ def myelinated_fibre(diam=10.0, n_nodes=21, g_ratio=0.7, node_length=1.0, intern
     if not 0.0 <= lamellae_left <= 1.0:
         raise InputError(f"must lie in [0, 1], got {lamellae_left!r}", key="lamellae_left")
     demyelinated = _indices(demyelinated, n_nodes - 1, "demyelinated")
+    retraction = real(retraction, "retraction")
+    if retraction and not demyelinated:
+        raise InputError("a paranodal retraction needs demyelinated internodes", key="retraction")
+    if not 0.0 <= retraction < internode_length / 2:
+        raise InputError(f"must lie in [0, {internode_length / 2:g}) µm (half an internode), got {retraction!r}",
+                         key="retraction")
     seg = internode_length / internode_segments
     if node_length > seg:
         raise InputError(f"{node_length} µm nodes are longer than the internode's compartments ({seg:g} µm); "
@@ -244,20 +253,30 @@ def myelinated_fibre(diam=10.0, n_nodes=21, g_ratio=0.7, node_length=1.0, intern
     regions = {"node": NODE, "internode": INTERNODE}
     if demyelinated:
         regions["demyelinated"] = DEMYELINATED
+    if retraction:
+        regions["retracted"] = RETRACTED
     runs = [(node_length, axon, NODE)]
     for k in range(n_nodes - 1):
-        runs += [(internode_length, axon, DEMYELINATED if k in demyelinated else INTERNODE), (node_length, axon, NODE)]
+        if k not in demyelinated:
+            runs.append((internode_length, axon, INTERNODE))
+        elif retraction:
+            runs += [(retraction, axon, RETRACTED), (internode_length - 2 * retraction, axon, DEMYELINATED),
+                     (retraction, axon, RETRACTED)]
+        else:
+            runs.append((internode_length, axon, DEMYELINATED))
+        runs.append((node_length, axon, NODE))
     cell = Cell(_chain(runs, regions), cm=cm, Ra=Ra, celsius=celsius, max_segment=seg)
     cell.insert(node_hh() if node_channel is None else node_channel, where="node")
     n = lamellae(diam, g_ratio, lamella_thickness)
-    for region, count in (("internode", n), ("demyelinated", n * lamellae_left)):
+    for region, count in (("internode", n), ("demyelinated", n * lamellae_left), ("retracted", 0.0)):
         if region in regions and (region != "internode" or len(demyelinated) < n_nodes - 1):
             membranes = 1.0 + 2.0 * count
             cell.set_cm(cm / membranes, where=region)
             cell.insert(Passive(g=myelin_g / membranes, e=v_rest), where=region)
     geometry = {"fiber_diam": diam, "axon_diam": axon, "g_ratio": g_ratio, "node_length": node_length,
                 "internode_length": internode_length, "node_to_node": internode_length + node_length,
-                "lamellae": n, "lamellae_demyelinated": n * lamellae_left if demyelinated else None, "v_rest": v_rest}
+                "lamellae": n, "lamellae_demyelinated": n * lamellae_left if demyelinated else None,
+                "retraction": retraction, "v_rest": v_rest}
     return Fibre(cell, _node_compartments(cell), regions, geometry)
 
 

@@ -278,7 +278,8 @@ FIBRE_BUILDERS = {
                          "node_length_um": "node_length", "internode_length_um": "internode_length",
                          "lamella_thickness_um": "lamella_thickness", "internode_segments": "internode_segments",
                          "myelin_g_S_cm2": "myelin_g", "v_rest_mV": "v_rest", "demyelinated": "demyelinated",
-                         "lamellae_left": "lamellae_left", "node_channel": "node_channel"},
+                         "lamellae_left": "lamellae_left", "retraction_um": "retraction",
+                         "node_channel": "node_channel"},
     "mrg_fibre": {"diam_um": "diam", "n_nodes": "n_nodes"},
 }
 #: ``node_channel`` of a myelinated_fibre: HH with nodal densities (the default) or MRG's node.
@@ -320,7 +321,7 @@ def _fibre(top, r):
             kwargs["node_channel"] = NODE_CHANNELS[name]()
         else:
             kwargs[keys[key]] = r.number(key, integer=key in _FIBRE_INTEGERS,
-                                         positive=key not in ("lamellae_left", "v_rest_mV"))
+                                         positive=key not in ("lamellae_left", "v_rest_mV", "retraction_um"))
     by_parameter = {param: key for key, param in keys.items()}
     try:
         return (myelinated_fibre if builder == "myelinated_fibre" else mrg_fibre)(**kwargs)

@@ -221,3 +221,26 @@ def test_model_file_fibre_refuses_discretization_and_cable_velocity_keys(tmp_pat
     path.write_text(MODEL.format(extra="") + "from = { x = 0.2 }\n")
     assert cli.main(["run", str(path)]) == 2
     assert "velocity.from" in capsys.readouterr().err
+
+
+def test_paranodal_retraction_bares_axolemma_and_slows_conduction():
+    # Closed form: each demyelinated internode loses its myelin over `retraction` µm at both
+    # ends, so the bare region's membrane area is 2 π d r per such internode.
+    lesion, r = [19, 20, 21], 20.0  # internodes, µm
+    fibre = hc.myelinated_fibre(diam=10.0, n_nodes=N_NODES, internode_segments=5, demyelinated=lesion,
+                                lamellae_left=0.3, retraction=r)
+    comp = fibre.cell.compartments
+    bare = fibre.cell.nodes_where("retracted")
+    assert comp.area[bare].sum() == pytest.approx(len(lesion) * 2 * np.pi * fibre.geometry["axon_diam"] * r)
+    np.testing.assert_allclose(fibre.cell.node_cm[bare], 1.0)  # one membrane, no myelin
+    np.testing.assert_allclose(np.diff(fibre.node_positions), 1001.0)  # the node spacing is kept
+    # Bare axolemma beside the nodes loads them: the spike reaches the far end later.
+    far = {}
+    for retraction in (0.0, r):
+        f = hc.myelinated_fibre(diam=10.0, n_nodes=N_NODES, internode_segments=5, demyelinated=lesion,
+                                lamellae_left=0.3, retraction=retraction)
+        far[retraction] = run(f).crossings[f.nodes][-1]
+    assert far[r] > far[0.0]
+    with pytest.raises(hc.InputError) as err:
+        hc.myelinated_fibre(n_nodes=5, retraction=5.0)
+    assert err.value.key == "retraction"
