@@ -6,7 +6,8 @@ Units are NEURON's: µm, ms, mV, nA, µF/cm², S/cm², Ω·cm, °C, and m/s for 
 from .analysis import conduction_velocity, spike_features, spike_times, threshold_crossings
 from .batch import Batch
 from .cell import Cell, Location
-from .channels import CHANNELS, HH, Channel, Param, Passive, alpha_beta, inf_tau, ohmic
+from .channels import CHANNELS, HH, Channel, MRGNode, Param, Passive, alpha_beta, inf_tau, ohmic
+from .fibres import Fibre, mrg_fibre, myelinated_fibre, node_velocity
 from .errors import HHCableError, HHCableWarning, InputError, MemoryLimitError, SimulationError, SWCError
 from .morphology import Morphology
 from .simulation import Result, Simulation
@@ -24,4 +25,5 @@ __all__ = [
     "HHCableError", "HHCableWarning", "InputError", "MemoryLimitError", "SimulationError", "SWCError",
     "read_swc", "parse_swc", "write_swc", "SWCWarning",
     "sweep",
+    "Fibre", "myelinated_fibre", "mrg_fibre", "node_velocity", "MRGNode",
 ]
