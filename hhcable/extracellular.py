@@ -19,8 +19,10 @@ potential.
 
 :func:`activating_function` is Rattay's (1986, IEEE Trans Biomed Eng 33:974; 1989, 36:676):
 the rate at which an extracellular potential starts to charge each compartment's membrane.
-Thresholds (bisection on the amplitude, many amplitudes run as one batch), strength–duration
-curves and Weiss's law are in :mod:`hhcable.thresholds`.
+:func:`stimulation_thresholds` searches the amplitude at which a stimulus starts a spike that
+travels (many amplitudes and many stimuli run as one :class:`~hhcable.batch.Batch`);
+:func:`strength_duration`, :func:`weiss_fit` and :func:`current_distance_fit` read the classic
+laws off those thresholds.
 """
 
 import numpy as np
@@ -28,8 +30,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from . import validate
+from .analysis import threshold_crossings
 from .cell import Cell
 from .errors import InputError
+from .stimulus import IClamp, Stimulus
 from .units import NF_PER_UF_CM2_UM2
 
 #: Conductivity (S/m) of the medium when none is given: 0.3 S/m (ρe ≈ 333 Ω·cm), the
@@ -45,7 +49,7 @@ NA_PER_UA = 1e3
 SIGMA_S_M = validate.Limits(1e-3, 20.0, "S/m", "tissue conducts 0.01–2 S/m")
 
 __all__ = ["PointElectrode", "point_source_potential", "line_source_potential", "activating_function",
-           "DEFAULT_SIGMA_S_M"]
+           "stimulation_thresholds", "strength_duration", "weiss_fit", "current_distance_fit", "DEFAULT_SIGMA_S_M"]
 
 
 def point_source_potential(current, r, sigma=DEFAULT_SIGMA_S_M):
@@ -229,3 +233,167 @@ def activating_function(cell, ve):
     f = np.full(n, np.nan)
     f[membrane] = -(lap @ vi)[membrane] / capacitance[membrane]  # nA / nF = mV/ms
     return f
+
+
+def _transfer(cell, source):
+    """mV per µA at each node from a PointElectrode or an array of it."""
+    if isinstance(source, PointElectrode):
+        return source.potential(cell)
+    transfer = np.asarray(source, dtype=float)
+    if transfer.shape != (cell.compartments.n_nodes,) or not np.all(np.isfinite(transfer)):
+        raise InputError(f"a transfer needs one finite value (mV/µA) per node ({cell.compartments.n_nodes}), got "
+                         f"shape {transfer.shape}", key="stimuli")
+    return transfer
+
+
+def _fires(cell, trials, tstop, detect, spike, sim_options):
+    """Whether each (transfer, waveform, scale) trial fires a spike at ``detect``, run as one batch."""
+    from .batch import Batch
+    from .simulation import Simulation
+
+    sims = []
+    for transfer, waveform, scale in trials:
+        sim = Simulation(cell, **sim_options)
+        sim.apply_extracellular(transfer * scale, waveform)
+        sim.probe("detect", at=detect)
+        sims.append(sim)
+    results = Batch(sims, backend=sim_options.get("backend", "auto")).run(tstop)
+    return np.array([threshold_crossings(r.t, r["detect"], spike).size > 0 for r in results])
+
+
+def stimulation_thresholds(cell, stimuli, tstop, detect=None, rtol=0.01, bounds=(1e-3, 1e3), per_round=6,
+                           spike=0.0, dt=0.01, v_init=-65.0, method="backward_euler", backend="auto"):
+    """Smallest multiple of each stimulus that starts a spike which reaches ``detect``.
+
+    A spike is the membrane potential at ``detect`` crossing ``spike`` (mV) upwards before
+    ``tstop``: the excitation travelled there, which local depolarisation under the
+    electrode alone never does.  Each search starts on a grid of ``per_round`` amplitudes
+    spaced evenly in log between ``bounds``, keeps the lowest that fires and the one below it
+    (so the block of conduction under very strong currents is never mistaken for the
+    threshold), and cuts that bracket ``per_round + 1`` ways per round until its ends differ
+    by ``rtol``.  All the trials of a round, of every stimulus, run as one batch.
+
+    Parameters
+    ----------
+    cell : Cell
+        The fibre (with an extracellular layer if it has one); it is only read.
+    stimuli : sequence of (PointElectrode or ndarray, Stimulus)
+        The electrode (or its potential per node, mV/µA) and the waveform for each search.
+        The waveform's amplitude sets the sign and shape: give it 1 µA (cathodic: -1) and the
+        threshold reads in µA.
+    tstop : float, ms
+        Run length of each trial: long enough for the spike to reach ``detect``.
+    detect : float, dict or Location, optional
+        Where a spike must arrive (default: the last compartment of the cell's main path).
+    rtol : float
+        Relative width of the final bracket.
+    bounds : (float, float)
+        Lowest and highest multiple tried (µA for a 1 µA waveform).
+    per_round : int
+        Trials per search per round.
+    spike : float, mV
+    dt, v_init, method, backend
+        As :class:`~hhcable.simulation.Simulation`.
+
+    Returns
+    -------
+    ndarray
+        The smallest multiple found to fire, for each stimulus; the largest found not to fire
+        is within a factor ``1 + rtol`` below it.
+    """
+    pairs = list(stimuli)
+    if not pairs or not all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], Stimulus) for p in pairs):
+        raise InputError("needs a list of (electrode or transfer, Stimulus) pairs", key="stimuli")
+    transfers = [_transfer(cell, source) for source, _ in pairs]
+    rtol = validate.real(rtol, "rtol", positive=True)
+    low, high = (validate.real(b, "bounds", positive=True) for b in bounds)
+    if not low < high:
+        raise InputError(f"must be (low, high) with low < high, got {bounds!r}", key="bounds")
+    per_round = validate.integer(per_round, "per_round", low=2, high=1000)
+    if detect is None:
+        path = cell.main_path()
+        detect = {"node": int(path[cell.compartments.area[path] > 0][-1])}
+    options = dict(dt=dt, v_init=v_init, method=method, backend=backend)
+    spike = validate.real(spike, "spike_mV", validate.VOLTAGE_MV)
+    n = len(pairs)
+    brackets = np.tile([low, high], (n, 1))
+    grids = {k: np.geomspace(low, high, per_round) for k in range(n)}
+    while grids:
+        trials = [(transfers[k], pairs[k][1], a) for k, grid in grids.items() for a in grid]
+        fired = iter(_fires(cell, trials, tstop, detect, spike, options))
+        for k, grid in grids.items():
+            hits = np.array([next(fired) for _ in grid])
+            first = int(np.argmax(hits)) if hits.any() else None
+            if first is None and grid[-1] >= high:
+                raise InputError(f"stimulus {k} starts no spike at {detect} up to {high:g} µA; raise bounds",
+                                 key="bounds")
+            if first == 0 and grid[0] <= low:
+                raise InputError(f"stimulus {k} starts a spike already at {low:g} µA; lower bounds", key="bounds")
+            brackets[k] = (brackets[k, 0] if first == 0 else grid[(len(grid) if first is None else first) - 1],
+                           brackets[k, 1] if first is None else grid[first])
+        grids = {k: np.geomspace(*brackets[k], per_round + 2)[1:-1] for k in grids
+                 if brackets[k, 1] > brackets[k, 0] * (1 + rtol)}
+    return brackets[:, 1].copy()
+
+
+def strength_duration(cell, electrode, durations, tstop_after, polarity=-1.0, delay=0.5, **options):
+    """Threshold (µA) of a rectangular pulse from ``electrode`` for each of ``durations`` (ms).
+
+    ``polarity`` -1 is cathodic, +1 anodic; each run lasts ``delay + duration + tstop_after``
+    ms; ``options`` go to :func:`stimulation_thresholds` (the longest run sets ``tstop``).
+    """
+    durations = validate.reals(durations, "durations_ms", validate.TIME_MS)
+    pulses = [(electrode, IClamp(delay, d, float(np.sign(polarity)))) for d in durations]
+    return stimulation_thresholds(cell, pulses, delay + durations.max() + tstop_after, **options)
+
+
+def weiss_fit(durations, thresholds):
+    """Rheobase and chronaxie of Weiss's law (1901), ``I = I_rh (1 + t_ch / t)``, fitted to thresholds.
+
+    Weiss's law says the threshold charge grows linearly with the pulse duration,
+    ``Q = I t = I_rh (t + t_ch)``; Lapicque named ``I_rh`` (the threshold of an endless pulse)
+    rheobase and ``t_ch`` (the duration at twice rheobase) chronaxie.  The fit is linear
+    least squares in the relative error ``I_fit / I − 1``, so short and long pulses weigh
+    alike.
+
+    Parameters
+    ----------
+    durations : array_like, ms
+    thresholds : array_like, µA (or any current unit)
+
+    Returns
+    -------
+    (float, float)
+        Rheobase (the unit of ``thresholds``) and chronaxie (ms).
+    """
+    t = validate.reals(durations, "durations_ms", validate.TIME_MS)
+    current = validate.reals(thresholds, "thresholds")
+    if len(t) < 2 or t.shape != current.shape:
+        raise InputError("needs at least two durations and one threshold for each", key="thresholds")
+    (rheobase, charge), *_ = np.linalg.lstsq(np.column_stack([1 / current, 1 / (t * current)]), np.ones(len(t)),
+                                             rcond=None)
+    return float(rheobase), float(charge / rheobase)
+
+
+def current_distance_fit(distances, thresholds):
+    """Fit the current–distance relation ``I = I0 + k r²`` (Ranck 1975) by least squares.
+
+    Parameters
+    ----------
+    distances : array_like, µm
+        Electrode-to-fibre distance of each threshold.
+    thresholds : array_like, µA
+
+    Returns
+    -------
+    (float, float, float)
+        ``I0`` (µA), ``k`` (µA/µm²) and the fit's coefficient of determination R².
+    """
+    r = validate.reals(distances, "distances_um", validate.LENGTH_UM)
+    current = validate.reals(thresholds, "thresholds")
+    if len(r) < 3 or r.shape != current.shape:
+        raise InputError("needs at least three distances and one threshold for each", key="thresholds")
+    k, i0 = np.polyfit(r**2, current, 1)
+    residual = current - (i0 + k * r**2)
+    r2 = 1 - np.sum(residual**2) / np.sum((current - current.mean()) ** 2)
+    return float(i0), float(k), float(r2)
