@@ -12,11 +12,16 @@ from .channels import Channel
 from .discretize import discretize, segment_of
 from .errors import InputError
 from .morphology import Morphology
-from .validate import (CAPACITANCE_UF_CM2, D_LAMBDA, LENGTH_UM, RESISTIVITY_OHM_CM, TEMPERATURE_C, integer, is_number,
-                       morphology_size, real)
+from .units import UM_PER_CM
+from .validate import (CAPACITANCE_UF_CM2, D_LAMBDA, LENGTH_UM, RESISTIVITY_OHM_CM, TEMPERATURE_C, Limits, integer,
+                       is_number, morphology_size, real)
 
 #: d_lambda used when neither max_segment nor d_lambda is given (NEURON's usual choice).
 DEFAULT_D_LAMBDA = 0.1
+#: NEURON's limits on the extracellular mechanism's parameters (its ``extcell.cpp``).
+XRAXIAL_MOHM_CM = Limits(1e-9, 1e15, "MΩ/cm", "NEURON's range for xraxial")
+XG_S_CM2 = Limits(0.0, 1e15, "S/cm²", "NEURON's range for xg")
+XC_UF_CM2 = Limits(0.0, 1e15, "µF/cm²", "NEURON's range for xc")
 
 
 def _checked_types(loc):
@@ -132,6 +137,7 @@ class Cell:
         self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)
         self.node_cm = np.full(self.compartments.n_nodes, cm)
         self.mechanisms = []
+        self.layer = None  # ExtracellularLayer once insert_extracellular is called
         self._main_path = None
 
     @property
@@ -173,6 +179,78 @@ class Cell:
         """
         self.node_cm[self.nodes_where(where)] = real(cm, "cm", CAPACITANCE_UF_CM2)
         return self
+
+    def insert_extracellular(self, xraxial=1e9, xg=1e9, xc=0.0, where="all"):
+        """Give part of the cell an extracellular layer, as NEURON's ``extracellular`` mechanism.
+
+        One layer per compartment (NEURON's ``nlayer_extracellular`` 2 with its outer layer
+        tied to ``e_extracellular``: ``xraxial[1] = 1e9, xg[1] = 1e10, xc[1] = 0``, as the MRG
+        model uses it).  Its potential ``vext`` is a second unknown of every node that has the
+        layer; the intracellular potential is ``v + vext``.  Call again with another
+        ``where`` for other values there (a later call wins where they overlap).  The
+        section-end nodes (no membrane) get the layer of their section, with no ``xg`` nor
+        ``xc``, as in NEURON.  Where the cell has no layer, its outside potential is the
+        applied ``e_extracellular`` itself, and a layer ends sealed there (NEURON does not
+        ground ``xraxial`` where a section without the mechanism joins).
+
+        Parameters
+        ----------
+        xraxial : float, MΩ/cm
+            Axial resistance of the layer per unit length.
+        xg : float, S/cm²
+            Conductance from the layer to the applied potential ``e_extracellular``.
+        xc : float, µF/cm²
+            Capacitance from the layer to ``e_extracellular``.
+        where : str or int, optional
+            As in :meth:`insert`.
+
+        Returns
+        -------
+        Cell
+        """
+        values = (real(xraxial, "xraxial", XRAXIAL_MOHM_CM), real(xg, "xg", XG_S_CM2), real(xc, "xc", XC_UF_CM2))
+        nodes = self.nodes_where(where)
+        if self.layer is None:
+            self.layer = ExtracellularLayer(self.compartments.n_nodes)
+        self.layer.has[nodes] = True
+        for array, value in zip((self.layer.xraxial, self.layer.xg, self.layer.xc), values):
+            array[nodes] = value
+        return self
+
+    def layer_conductance(self):
+        """Axial conductance (µS) of the extracellular layer between each node and its parent.
+
+        NEURON's rule (``ext_con_coef``): each node with membrane has a half-segment
+        resistance ``xraxial · (segment length / 2)`` on either side; two nodes of one section
+        are joined through both halves, a section's first node to the node it hangs from
+        through its own half only, and the zero-area 1-end node to the last one through that
+        last node's half.  Zero where either node lacks the layer (sealed).
+        """
+        comp, layer = self.compartments, self.layer
+        n = comp.n_nodes
+        if layer is None:
+            return np.zeros(n)
+        has, xr = self.layer_nodes(), layer.xraxial_of_sections(comp)
+        half = _half_segments(comp)
+        child = np.flatnonzero(comp.parent >= 0)
+        p = comp.parent[child]
+        same = comp.section[p] == comp.section[child]
+        res = (1.0 / UM_PER_CM) * (xr[child] * half[child] + np.where(same, xr[p] * half[p], 0.0))  # MΩ
+        g = np.zeros(n)
+        joined = has[child] & has[p]
+        g[child[joined]] = 1.0 / res[joined]
+        return g
+
+    def layer_nodes(self):
+        """Mask of the nodes with the extracellular layer, the zero-area ones included
+        (a section's 1-end node has its section's layer, the root node its first segment's)."""
+        comp = self.compartments
+        if self.layer is None:
+            return np.zeros(comp.n_nodes, bool)
+        has = self.layer.has.copy()
+        ends = np.flatnonzero(comp.area == 0)
+        has[ends] = has[_owner(comp, ends)]
+        return has
 
     def nodes_where(self, where):
         """Indices of the compartments (area > 0) in a region: see :meth:`insert`."""
@@ -227,6 +305,51 @@ class Cell:
         # boundary goes to the farther segment, as in NEURON.
         offset = np.abs(comp.distance[inner] - target - 1e-9 * comp.distance[path[-1]])
         return int(inner[np.argmin(offset)])
+
+
+@dataclass
+class ExtracellularLayer:
+    """Per-node parameters of a cell's extracellular layer (see :meth:`Cell.insert_extracellular`).
+
+    Attributes
+    ----------
+    has : ndarray of bool
+        Nodes with membrane that have the layer.
+    xraxial : ndarray, MΩ/cm
+    xg : ndarray, S/cm²
+    xc : ndarray, µF/cm²
+        The layer's parameters (NaN where it is absent; zero-area nodes carry none).
+    """
+
+    has: np.ndarray
+    xraxial: np.ndarray
+    xg: np.ndarray
+    xc: np.ndarray
+
+    def __init__(self, n):
+        self.has = np.zeros(n, bool)
+        self.xraxial, self.xg, self.xc = (np.full(n, np.nan) for _ in range(3))
+
+    def xraxial_of_sections(self, comp):
+        """xraxial (MΩ/cm) of every node, a zero-area node taking its owner's value."""
+        xr = self.xraxial.copy()
+        ends = np.flatnonzero(comp.area == 0)
+        xr[ends] = xr[_owner(comp, ends)]
+        return xr
+
+
+def _owner(comp, ends):
+    """The node with membrane whose layer a zero-area node takes: a section's 1-end node its
+    last segment (its parent); the root node the first segment of the root section (node 1)."""
+    return np.where(comp.parent[ends] >= 0, comp.parent[ends], min(1, comp.n_nodes - 1))
+
+
+def _half_segments(comp):
+    """Half the length (µm) of each node's segment (0 for the zero-area nodes)."""
+    first = np.array([nodes[1] for nodes in comp.section_nodes])
+    # A section's segments are equal: its length is twice the first centre's distance from its start.
+    seg = 2 * (comp.distance[first] - comp.distance[comp.parent[first]])
+    return np.where(comp.area > 0, 0.5 * seg[np.maximum(comp.section, 0)], 0.0)
 
 
 def _wrap_section(morphology, name):

@@ -31,13 +31,16 @@ from .channels.base import TABLE_DV, TABLE_V_MAX, TABLE_V_MIN, conductances, cur
     table_grid, update_factors
 from . import validate
 from .errors import InputError, MemoryLimitError, SimulationError
-from .solver import TreeSolver
+from .solver import LayerSolver, TreeSolver
 from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 
 #: Seconds of stepping between calls of a run's progress callback.
 PROGRESS_EVERY_S = 0.25
 #: Who steps a run: the compiled kernel where numba is installed ("auto"), numpy only, or numba only.
 BACKENDS = ("auto", "numpy", "numba")
+#: Probe variables of the extracellular features: total membrane current (nA) and the
+#: potential of the extracellular layer (mV).
+EXTRACELLULAR_VARS = ("i_membrane", "vext")
 
 
 def check_backend(backend):
@@ -304,23 +307,33 @@ class Engine:
         crossings = np.full(n, np.nan)
         above = v >= thresholds
 
+        ext = None
+        if any(s.uses_extracellular for s in sims):
+            ext = Extracellular(sims, off, solver, area, dt / 2 if crank else dt, t, stim_nodes, stim_amp)
+
         loop = _run_numba if backend == "numba" else _run_numpy
         setup = time.perf_counter() - start
         blew_up, wall, compile_s = loop(self, n_steps, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes,
                                         stim_amp, probes, traces, thresholds, crossings, above, t, recording,
-                                        frame_buffer, _Progress(progress, n_steps))
+                                        frame_buffer, _Progress(progress, n_steps), ext)
         if blew_up is not None:
             self._blow_up(*blew_up, t, off)
 
         results, first = [], 0
-        for sim, f, a, b_ in zip(sims, frames, off[:-1], off[1:]):
+        for j, (sim, f, a, b_) in enumerate(zip(sims, frames, off[:-1], off[1:])):
             cols = slice(first, first + len(sim.probes))
             first += len(sim.probes)
+            mine = traces[:, cols].T.copy()
+            names, nodes = [p.name for p in sim.probes], [p.node for p in sim.probes]
+            if ext is not None and sim.recordings:
+                mine = np.concatenate([mine, ext.traces[:, ext.record_cols[j]].T])
+                names += [name for name, _ in sim.recordings]
+                nodes += [-1] * len(sim.recordings)  # an electrode, at no node
             results.append(Result(
                 t=t,
-                traces=traces[:, cols].T.copy(),
-                names=[p.name for p in sim.probes],
-                nodes=np.array([p.node for p in sim.probes], dtype=int),
+                traces=mine,
+                names=names,
+                nodes=np.array(nodes, dtype=int),
                 cell=sim.cell,
                 crossings=None if sim.threshold is None else crossings[a:b_].copy(),
                 threshold=sim.threshold,
@@ -345,8 +358,11 @@ class Engine:
 
 
 def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes, stim_amp, probes,
-               traces, thresholds, crossings, above, t, recording, frame_buffer, progress):
+               traces, thresholds, crossings, above, t, recording, frame_buffer, progress, ext=None):
     """The reference loop: numpy arrays, no Python loop over compartments.
+
+    ``ext`` (an :class:`Extracellular`, or None) solves the step where the batch has
+    extracellular features, and records them.
 
     Returns ``(blow_up, wall, compile_s)``: None or the (step, node) where the voltage
     stopped being finite, the stepping time (s), and 0 (nothing is compiled).
@@ -354,7 +370,8 @@ def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
     dt, n = engine.dt, v.size
     v_cols = np.array([i for i, (p, _) in enumerate(probes) if p.var == "v"], dtype=int)
     v_nodes = np.array([node for p, node in probes if p.var == "v"], dtype=int)
-    readers = [(i, _reader(groups, p, node)) for i, (p, node) in enumerate(probes) if p.var != "v"]
+    readers = [(i, ext.reader(p.var, node) if p.var in EXTRACELLULAR_VARS else _reader(groups, p, node))
+               for i, (p, node) in enumerate(probes) if p.var != "v"]
     frames = [(frame_buffer[o:o + (n_steps // every + 1) * (b - a)].reshape(-1, b - a), every, slice(a, b))
               for o, every, a, b in recording]
 
@@ -365,6 +382,8 @@ def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         for f, every, part in frames:
             if k % every == 0:
                 f[k // every] = v[part]
+        if ext is not None:
+            ext.record(k)
 
     record(0)
     g, ge, d, b, v_new = (np.empty(n) for _ in range(5))
@@ -382,7 +401,10 @@ def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         b += g
         if len(stim_nodes):
             b[stim_nodes] += stim_amp[k]
-        solver.solve(d, b, out=v_new)
+        if ext is None:
+            solver.solve(d, b, out=v_new)
+        else:
+            ext.solve(k, d, b, v, v_new, crank)
         if crank:
             v_new *= 2.0
             v_new -= v
@@ -405,6 +427,157 @@ def _run_numpy(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
     if progress:
         progress.done()
     return None, time.perf_counter() - start, 0.0
+
+
+class Extracellular:
+    """The extracellular part of a run (NEURON's ``extracellular``): layers, applied
+    potentials, membrane currents and recordings, for the numpy loop and the kernel.
+
+    Without a layer anywhere in the batch, the unknown stays the membrane potential ``v`` and
+    an applied potential ``E`` enters as the current ``-L E`` (``L`` the axial Laplacian: the
+    axial currents are driven by ``v + E``).  With one, every node has the unknowns ``vi`` and
+    ``vx`` (:class:`~hhcable.solver.LayerSolver`); nodes without the layer have ``vx = E``.
+    The layer starts at 0 mV, and ``E`` is taken as 0 before the first step (NEURON's
+    ``finitialize`` sets ``vext`` to 0).
+
+    Parameters
+    ----------
+    sims : list of Simulation
+    off : ndarray of int
+        First node of each simulation in the batch (and the total at the end).
+    solver : TreeSolver
+        The batch's solver (intracellular axial conductances).
+    area : ndarray, µm²
+    step : float, ms
+        The implicit solve's step (dt, or dt/2 for Crank–Nicolson).
+    t : ndarray, ms
+        Times of the run's samples.
+    stim_nodes, stim_amp : ndarray
+        The batch's current stimuli (nodes, nA per step), which are no membrane current.
+    """
+
+    def __init__(self, sims, off, solver, area, step, t, stim_nodes, stim_amp):
+        n = int(off[-1])
+        self.n, self.stim_nodes, self.stim_amp = n, stim_nodes, stim_amp
+        cells = [s.cell for s in sims]
+        self.layer = np.concatenate([c.layer_nodes() for c in cells])
+        self.any_layer = bool(self.layer.any())
+        self.g_layer = np.concatenate([c.layer_conductance() for c in cells])
+        xg = np.concatenate([_layer_value(c, "xg") for c in cells])
+        xc = np.concatenate([_layer_value(c, "xc") for c in cells])
+        self.gx = xg * area * US_PER_S_CM2_UM2  # µS
+        self.cx_over_dt = xc * area * NF_PER_UF_CM2_UM2 / step  # µS
+        self.layer_diag = np.bincount(np.flatnonzero(solver.parent >= 0), self.g_layer[solver.parent >= 0], n) \
+            + np.bincount(solver.parent[solver.parent >= 0], self.g_layer[solver.parent >= 0], n)
+
+        # Applied potentials: per source, its nonzero transfers (E) and, without a layer, the
+        # current -L transfer they drive; the stimulus's step means in one column each.
+        dt = t[1] - t[0] if len(t) > 1 else step
+        sources = [(s, o, transfer, stim) for s, o in zip(sims, off[:-1]) for transfer, stim in s.applied]
+        self.amp = np.zeros((len(t) - 1, len(sources)))
+        e_parts, i_parts = [], []
+        for col, (sim, o, transfer, stim) in enumerate(sources):
+            self.amp[:, col] = stim.mean(t[:-1], dt)
+            e_parts.append(_sparse_column(transfer, o, col))
+            if not self.any_layer:
+                i_parts.append(_sparse_column(-(sim.solver.axial_matrix @ transfer), o, col))
+        self.src_node, self.src_w, self.src_col = _join_columns(e_parts)
+        self.inj_node, self.inj_w, self.inj_col = _join_columns(i_parts)
+
+        # Recordings: one column each, in the order of the simulations.
+        self.record_cols, outs, col = [], [], 0
+        for sim, o in zip(sims, off[:-1]):
+            self.record_cols.append(np.arange(col, col + len(sim.recordings)))
+            for _, weights in sim.recordings:
+                outs.append(_sparse_column(weights, o, col))
+                col += 1
+        self.out_node, self.out_w, self.out_col = _join_columns(outs)
+        self.traces = np.zeros((len(t), col))
+
+        self.vx = np.zeros(n)  # mV: the layer (E where there is none)
+        self.e_now, self.e_old = np.zeros(n), np.zeros(n)
+        self.imem, self.i_out = np.zeros(n), np.zeros(n)  # nA
+        self.layer_solver = LayerSolver(solver.parent, solver.g_axial, self.g_layer, self.layer) \
+            if self.any_layer else None
+        self.solver = solver
+
+    def applied(self, k):
+        """The applied potential (mV) at every node over step ``k``."""
+        return _columns_sum(self.src_node, self.src_w, self.src_col, self.amp[k], self.n)
+
+    def solve(self, k, d, b, v, out, crank):
+        """The implicit solve of step ``k``: the new membrane potential in ``out`` (before
+        Crank–Nicolson's extrapolation), the layer in :attr:`vx`, and the currents.
+
+        ``d`` is the membrane load (µS), ``b`` the right-hand side of the membrane alone
+        (``C/dt v + g e`` and current stimuli, nA).
+        """
+        e = self.applied(k)
+        rm = b.copy()
+        if len(self.stim_nodes):
+            rm[self.stim_nodes] -= self.stim_amp[k]  # C/dt v + g e: what the membrane current is measured from
+        if self.layer_solver is None:
+            inject = _columns_sum(self.inj_node, self.inj_w, self.inj_col, self.amp[k], self.n)
+            self.solver.solve(d, b + inject, out=out)
+            self.vx[:] = e
+        else:
+            lay = self.layer
+            drive = self.cx_over_dt * (e - self.e_old + self.vx)
+            rhs = np.concatenate([np.where(lay, b, b + d * e), np.where(lay, self.gx * e - rm + drive, e)])
+            x = self.layer_solver.solve(d, self.gx + self.cx_over_dt, rhs)
+            vi, vx = x[:self.n], x[self.n:]
+            np.subtract(vi, vx, out=out)
+            self.i_out[:] = self.gx * (vx - e) + self.cx_over_dt * (vx - e - self.vx + self.e_old)
+            self.vx[:] = np.where(lay, 2 * vx - self.vx, vx) if crank else vx
+        np.multiply(d, out, out=self.imem)
+        self.imem -= rm
+        if self.layer_solver is None:
+            self.i_out[:] = self.imem
+        else:
+            self.i_out[:] = np.where(self.layer, self.i_out, self.imem)
+        self.e_old[:] = e
+
+    def kernel_args(self):
+        """The arguments of the kernel's ``run_extracellular`` after those of ``run``."""
+        return (self.g_layer, self.layer_diag, self.layer, self.gx, self.cx_over_dt, self.vx, self.e_old, self.imem,
+                self.i_out, self.src_node, self.src_w, self.src_col, self.amp, self.out_node, self.out_w,
+                self.out_col, self.traces)
+
+    def reader(self, var, node):
+        """A function (of the voltage, unused) reading probe variable ``var`` at ``node``."""
+        source = self.imem if var == "i_membrane" else self.vx
+        return lambda v: source[node]
+
+    def record(self, k):
+        """Record the extracellular traces at sample ``k``."""
+        if self.traces.shape[1]:
+            self.traces[k] = np.bincount(self.out_col, self.out_w * self.i_out[self.out_node], self.traces.shape[1])
+
+
+def _layer_value(cell, name):
+    """A layer parameter of every node of ``cell`` (0 where the cell has no layer)."""
+    if cell.layer is None:
+        return np.zeros(cell.compartments.n_nodes)
+    return np.nan_to_num(getattr(cell.layer, name), nan=0.0)
+
+
+def _sparse_column(values, offset, col):
+    """The nonzero entries of one per-node column: (batch nodes, values, column)."""
+    nz = np.flatnonzero(values)
+    return nz + offset, values[nz], np.full(len(nz), col)
+
+
+def _join_columns(parts):
+    """Columns from :func:`_sparse_column` joined into three flat arrays (int64, float, int64)."""
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+    node, w, col = (np.concatenate(x) for x in zip(*parts))
+    return node.astype(np.int64), w.astype(float), col.astype(np.int64)
+
+
+def _columns_sum(node, w, col, amp, n):
+    """``sum_s w_s amp[col_s]`` into bins ``node`` (length ``n``)."""
+    return np.bincount(node, w * amp[col], n) if len(node) else np.zeros(n)
 
 
 class _Progress:
@@ -438,7 +611,7 @@ def _reader(groups, probe, node):
 
 
 def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, stim_nodes, stim_amp, probes,
-               traces, thresholds, crossings, above, t, recording, frame_buffer, progress):
+               traces, thresholds, crossings, above, t, recording, frame_buffer, progress, ext=None):
     """The compiled loop (:mod:`hhcable.kernels`); returns as :func:`_run_numpy`.
 
     With a progress callback the run is stepped in chunks of about :data:`PROGRESS_EVERY_S`
@@ -475,6 +648,10 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         node_of[i] = node
         if p.var == "v":
             continue
+        if p.var in EXTRACELLULAR_VARS:
+            kind[i] = kernels.PROBE_I_MEMBRANE if p.var == "i_membrane" else kernels.PROBE_VEXT
+            cls_index[i] = -1
+            continue
         mech_name, _, var = p.var.partition(".")
         grp = next((g for g in groups if g.cls.name == mech_name and np.any(g.nodes == node)), None)
         if grp is None:
@@ -490,14 +667,18 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
             np.ascontiguousarray(stim_amp), thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(),
             rec[:, 3].copy(), rec[:, 0].copy(), frame_buffer, kind, cls_index, row, col, node_of, traces,
             1.0 / TABLE_DV)
-    module.run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
+    run = module.run
+    if ext is not None:
+        run = module.run_extracellular
+        args += ext.kernel_args()
+    run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
     compile_s = time.perf_counter() - compile_start
     start = time.perf_counter()
     first, chunk = 0, n_steps if not progress else max(1, min(n_steps, 64))
     while first < n_steps:
         last = min(n_steps, first + chunk)
         chunk_start = time.perf_counter()
-        step, bad = module.run(first, last, *args, *group_args)
+        step, bad = run(first, last, *args, *group_args)
         if step >= 0:
             return (int(step), int(bad)), time.perf_counter() - start, compile_s
         if progress:

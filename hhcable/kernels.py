@@ -335,7 +335,7 @@ def module_for(classes):
         Naming the channel and the function numba cannot compile.
     """
     specs = [cls.spec() for cls in classes]
-    text = source(specs)
+    text = source(specs) + extracellular_source(specs)
     digest = hashlib.sha256(text.encode())
     digest.update(Path(__file__).read_bytes())
     digest.update(numba.__version__.encode())
@@ -386,3 +386,162 @@ def _write_source(key, text):
             continue
     raise InputError("no writable folder for the compiled kernel; set HHCABLE_CACHE_DIR or use backend='numpy'",
                      key="backend")
+
+
+# -- extracellular layers (NEURON's `extracellular`) ----------------------------------------------
+#: Probe kinds of the extracellular features (read by ``run_extracellular``, skipped by ``record``).
+PROBE_I_MEMBRANE, PROBE_VEXT = 3, 4
+
+
+@_jit
+def solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, layer, gx, cx_over_dt, c_over_dt,
+                     g_scale, v, vx, g, ge, acc, w, stim_nodes, stim_amp, e_now, e_old, imem, i_out, thresholds,
+                     crossings, above, t, crossing):
+    """One implicit step of a forest whose nodes may carry an extracellular layer.
+
+    The unknowns of node ``i`` are ``vi`` (inside) and ``vx`` (the layer), with the blocks of
+    :class:`hhcable.solver.LayerSolver` (``vx = e_now`` where there is no layer): a tree of
+    symmetric 2 x 2 blocks coupled to the parent by ``diag(-g_in, -g_out)``.  Hines
+    elimination with blocks: from the leaves, each node's block is inverted and its
+    ``G A^-1 G`` and ``G A^-1 r`` go to its parent; then substitution from the roots.
+    Updates ``v`` (membrane, mV) and ``vx`` in place (Crank–Nicolson: solved over dt/2 and
+    extrapolated), fills the membrane current ``imem`` and the current into the medium
+    ``i_out`` (nA), zeroes ``g``, ``ge`` and ``acc``, and copies ``e_now`` into ``e_old``.
+    Returns ``(on_table, bad)`` as :func:`solve_step`.
+
+    ``acc`` (5, n): what children add to a node's block and right-hand side; ``w`` (9, n):
+    each node's inverse block, eliminated right-hand side, solution, and membrane load and
+    right-hand side.
+    """
+    n = v.size
+    for s in range(stim_nodes.size):
+        acc[3, stim_nodes[s]] += stim_amp[k, s]
+    for i in range(n - 1, -1, -1):
+        dm = g[i] * g_scale[i] + c_over_dt[i]
+        rm = ge[i] * g_scale[i] + v[i] * c_over_dt[i]
+        g[i], ge[i] = 0.0, 0.0
+        e = e_now[i]
+        a = dm + axial_diag[i] + acc[0, i]
+        r1 = rm + acc[3, i]
+        if layer[i]:
+            b = -dm + acc[1, i]
+            c = dm + layer_diag[i] + gx[i] + cx_over_dt[i] + acc[2, i]
+            r2 = -rm + gx[i] * e + cx_over_dt[i] * (e - e_old[i] + vx[i]) + acc[4, i]
+        else:
+            b, c = acc[1, i], 1.0 + acc[2, i]
+            r1 += dm * e
+            r2 = e + acc[4, i]
+        for q in range(5):
+            acc[q, i] = 0.0
+        det = a * c - b * b
+        i11, i12, i22 = c / det, -b / det, a / det
+        y1 = i11 * r1 + i12 * r2
+        y2 = i12 * r1 + i22 * r2
+        w[0, i], w[1, i], w[2, i], w[3, i], w[4, i], w[7, i], w[8, i] = i11, i12, i22, y1, y2, dm, rm
+        p = parent[i]
+        if p >= 0:
+            gi, go = g_in[i], g_out[i]
+            acc[0, p] -= gi * gi * i11
+            acc[1, p] -= gi * go * i12
+            acc[2, p] -= go * go * i22
+            acc[3, p] += gi * y1
+            acc[4, p] += go * y2
+    on_table = True
+    bad = -1
+    for i in range(n):
+        p = parent[i]
+        x1, x2 = w[3, i], w[4, i]
+        if p >= 0:
+            u1, u2 = g_in[i] * w[5, p], g_out[i] * w[6, p]
+            x1 += w[0, i] * u1 + w[1, i] * u2
+            x2 += w[1, i] * u1 + w[2, i] * u2
+        w[5, i], w[6, i] = x1, x2
+        vs = x1 - x2
+        imem[i] = w[7, i] * vs - w[8, i]
+        e = e_now[i]
+        if layer[i]:
+            i_out[i] = gx[i] * (x2 - e) + cx_over_dt[i] * (x2 - e - vx[i] + e_old[i])
+            vx[i] = x2 * 2.0 - vx[i] if crank else x2
+        else:
+            i_out[i] = imem[i]
+            vx[i] = x2
+        e_old[i] = e
+        vn = vs * 2.0 - v[i] if crank else vs
+        if crossing:
+            now = vn >= thresholds[i]
+            if now and not above[i] and math.isnan(crossings[i]):
+                crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
+            above[i] = now
+        on_table &= vn >= TABLE_V_MIN and vn < TABLE_V_MAX
+        if bad < 0 and not math.isfinite(vn):
+            bad = i
+        v[i] = vn
+    return on_table, bad
+
+
+@_jit
+def applied_potential(k, src_node, src_w, src_col, src_amp, e_now):
+    """The applied potential (mV) of step ``k`` at every node, into ``e_now``."""
+    e_now[:] = 0.0
+    for s in range(src_node.size):
+        e_now[src_node[s]] += src_w[s] * src_amp[k, src_col[s]]
+
+
+@_jit
+def record_extracellular(k, imem, vx, i_out, traces, probe_kind, probe_node, out_node, out_w, out_col, out_traces):
+    """Record membrane-current and layer probes and the extracellular recordings at sample ``k``."""
+    for p in range(probe_kind.size):
+        if probe_kind[p] == PROBE_I_MEMBRANE:
+            traces[k, p] = imem[probe_node[p]]
+        elif probe_kind[p] == PROBE_VEXT:
+            traces[k, p] = vx[probe_node[p]]
+    for c in range(out_traces.shape[1]):
+        out_traces[k, c] = 0.0
+    for s in range(out_node.size):
+        out_traces[k, out_col[s]] += out_w[s] * i_out[out_node[s]]
+
+
+def extracellular_source(specs):
+    """Source of ``run_extracellular``, the run loop with extracellular layers, appended to
+    the kernel module of :func:`source` (it calls that module's ``membrane`` and ``record``)."""
+    group_args = ", ".join(f"{a}_{c}" for c in range(len(specs)) for a in _GROUP_ARGS)
+    return f'''
+
+from hhcable.kernels import applied_potential, record_extracellular, solve_step_layer
+
+
+@numba.njit(cache=True)
+def run_extracellular(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
+                      thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind,
+                      probe_cls, probe_row, probe_col, probe_node, traces, inv_dv, g_out, layer_diag, layer, gx,
+                      cx_over_dt, vx, e_old, imem, i_out, src_node, src_w, src_col, src_amp, out_node, out_w, out_col,
+                      out_traces, {group_args}):
+    """Steps first..last-1 with extracellular layers (as ``run``; the layer's state is in the arrays)."""
+    n = v.size
+    g, ge = np.zeros(n), np.zeros(n)
+    acc, w = np.zeros((5, n)), np.zeros((9, n))
+    e_now = np.zeros(n)
+    g_in = -off
+    crossing = False
+    for i in range(n):
+        crossing |= not math.isnan(thresholds[i])
+    membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+    if first == 0:
+        record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_extracellular(0, imem, vx, i_out, traces, probe_kind, probe_node, out_node, out_w, out_col,
+                             out_traces)
+        record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    for k in range(first, last):
+        applied_potential(k, src_node, src_w, src_col, src_amp, e_now)
+        on_table, bad = solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, layer, gx,
+                                         cx_over_dt, c_over_dt, g_scale, v, vx, g, ge, acc, w, stim_nodes, stim_amp,
+                                         e_now, e_old, imem, i_out, thresholds, crossings, above, t, crossing)
+        if bad >= 0:
+            return k, bad
+        membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
+        record(k + 1, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_extracellular(k + 1, imem, vx, i_out, traces, probe_kind, probe_node, out_node, out_w, out_col,
+                             out_traces)
+        record_frames(k + 1, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return -1, -1
+'''

@@ -10,10 +10,10 @@ import numpy as np
 
 from . import validate
 from .cell import Cell
-from .engine import BACKENDS, Engine, check_backend
+from .engine import BACKENDS, EXTRACELLULAR_VARS, Engine, check_backend
 from .errors import InputError
 from .solver import TreeSolver
-from .stimulus import IClamp, PulseTrain, Waveform
+from .stimulus import IClamp, PulseTrain, Stimulus, Waveform
 
 METHODS = ("backward_euler", "crank_nicolson")
 #: Default ceiling (bytes) on what a run records (probes, stimulus samples, crossings, whole
@@ -33,11 +33,12 @@ class Result:
         Time of each recorded sample (every step, the initial state included).
     traces : ndarray, shape (n_probes, len(t))
         One row per probe, in the order of :attr:`names` (mV for voltages, 1 for gates,
-        mA/cm² for currents).
+        mA/cm² for current densities, nA for ``i_membrane``, mV for ``vext``), then one per
+        extracellular recording (mV).
     names : list of str
-        Probe names.
+        Probe names, then recording names.
     nodes : ndarray of int
-        Node of each probe.
+        Node of each probe (-1 for an extracellular recording).
     cell : Cell
         The simulated cell.
     crossings : ndarray, ms, or None
@@ -121,6 +122,8 @@ class Simulation:
         self.cell, self.dt, self.method, self.v_init = cell, dt, method, v_init
         self.backend = check_backend(backend)
         self.stimuli = []  # (node, stimulus)
+        self.applied = []  # (transfer per node, stimulus): applied extracellular potentials
+        self.recordings = []  # (name, weights per node): extracellular recordings
         self.probes = []
         self.threshold = None
         self.space_every = None
@@ -144,6 +147,64 @@ class Simulation:
         """An arbitrary current: samples ``amp`` (nA) at times ``t`` (ms), linear in between."""
         self.stimulate(Waveform(t, amp), at)
 
+    def apply_extracellular(self, transfer, stimulus):
+        """Apply an extracellular potential ``e_extracellular(t) = transfer * stimulus(t)``.
+
+        As NEURON's ``e_extracellular`` of the ``extracellular`` mechanism: the potential of
+        the medium at every node (each step's mean, as for current stimuli).  Where the cell
+        has no layer (:meth:`~hhcable.cell.Cell.insert_extracellular`) it is the potential
+        just outside the membrane (NEURON's ``xg``, ``xraxial`` -> infinity); where it has
+        one, the layer reaches it through ``xg`` and ``xc``.  Several calls add.
+
+        Parameters
+        ----------
+        transfer : ndarray, shape (n_nodes,), mV per unit of the stimulus
+            For example ``1 / (4 pi sigma r)`` for a point electrode (mV/µA or mV/nA).
+        stimulus : Stimulus
+            An :class:`~hhcable.stimulus.IClamp`, :class:`~hhcable.stimulus.PulseTrain` or
+            :class:`~hhcable.stimulus.Waveform` whose amplitude is in that unit.
+        """
+        if not isinstance(stimulus, Stimulus):
+            raise InputError(f"expected a Stimulus (IClamp, PulseTrain, Waveform), got {stimulus!r}",
+                             key="stimulus")
+        self.applied.append((self._per_node(transfer, "transfer"), stimulus))
+
+    def record_extracellular(self, name, weights):
+        """Record ``sum_i weights[i] * I_i(t)`` (mV) every step as the trace ``name``.
+
+        ``I_i`` (nA) is the current node ``i`` passes into the extracellular medium: its total
+        membrane current (capacitive and ionic, outward positive: NEURON's ``i_membrane_``)
+        where it has no layer, and the current through the layer's ``xg`` and ``xc`` where it
+        has one.  With ``weights`` the potential per unit current of each node at an electrode
+        (mV/nA, for example ``1 / (4 pi sigma r)``), the trace is the electrode's potential.
+
+        Parameters
+        ----------
+        name : str
+            Name of the trace in the result (shared with the probes' names).
+        weights : ndarray, shape (n_nodes,), mV/nA
+        """
+        self._check_name(name)
+        self.recordings.append((name, self._per_node(weights, "weights")))
+
+    def _per_node(self, values, key):
+        """``values`` as a float array with one finite number per node of the cell."""
+        n = self.cell.compartments.n_nodes
+        try:
+            array = np.array(values, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"must be an array of {n} numbers (one per node), got {type(values).__name__}",
+                             key=key) from None
+        if array.shape != (n,):
+            raise InputError(f"must have one value per node, shape ({n},); got shape {array.shape}", key=key)
+        if not np.all(np.isfinite(array)):
+            raise InputError(f"must be finite; node {int(np.flatnonzero(~np.isfinite(array))[0])} is not", key=key)
+        return array
+
+    def _check_name(self, name):
+        if name in (p.name for p in self.probes) or name in (r for r, _ in self.recordings):
+            raise InputError(f"probe name {name!r} is used twice", key="probe.name")
+
     def probe(self, name, at, var="v"):
         """Record ``var`` at ``at`` every step.
 
@@ -156,16 +217,19 @@ class Simulation:
         var : str
             ``"v"`` (mV), a gate ``"<mechanism>.<state>"`` such as ``"hh.m"`` (1), or a
             current density ``"<mechanism>.<current>"`` such as ``"hh.ina"`` (mA/cm²,
-            outward positive).
+            outward positive), ``"i_membrane"``, the node's total membrane current
+            (capacitive and ionic, nA, outward positive, NEURON's ``i_membrane_``), or
+            ``"vext"``, the potential of the extracellular layer (mV; where the cell has no
+            layer, the applied ``e_extracellular``).
         """
-        if name in (p.name for p in self.probes):
-            raise InputError(f"probe name {name!r} is used twice", key="probe.name")
-        if var != "v":
+        self._check_name(name)
+        if var not in ("v", *EXTRACELLULAR_VARS):
             mech, _, state = var.partition(".")
             known = [f"{m.name}.{x}" for m, _ in self.cell.mechanisms
                      for x in (*m.spec().gate_names, *m.spec().current_names)]
             if var not in known:
-                raise InputError(f"unknown variable {var!r}; use 'v' or one of {sorted(set(known))}",
+                raise InputError(f"unknown variable {var!r}; use 'v', 'i_membrane', 'vext' or one of "
+                                 f"{sorted(set(known))}",
                                  key="probe.var")
         self.probes.append(_Probe(name, self.cell.locate(at), var))
 
@@ -188,18 +252,26 @@ class Simulation:
     def record_bytes(self, n_steps):
         """Memory (bytes) what a run of ``n_steps`` steps records for this simulation needs.
 
-        Probe traces, stimulus samples (one per step and stimulated place), crossings, and
-        whole-cell frames if recorded.
+        Probe traces, extracellular recordings, stimulus samples (one per step and stimulated
+        place or applied potential), crossings, and whole-cell frames if recorded.
         """
         item = np.dtype(float).itemsize
         n_nodes = self.cell.compartments.n_nodes
-        total = (n_steps + 1) * len(self.probes) * item + n_steps * len({node for node, _ in self.stimuli}) * item
+        total = (n_steps + 1) * (len(self.probes) + len(self.recordings)) * item
+        total += n_steps * (len({node for node, _ in self.stimuli}) + len(self.applied)) * item
         total += 2 * n_nodes * item if self.threshold is not None else 0
         if self.space_every:
             total += (n_steps // self.space_every + 1) * n_nodes * item
         return total
 
     # -- running --------------------------------------------------------------------------
+    @property
+    def uses_extracellular(self):
+        """Whether a run needs the extracellular engine (a layer, an applied potential, a
+        recording, or a membrane-current or layer probe)."""
+        return bool(self.cell.layer is not None or self.applied or self.recordings
+                    or any(p.var in EXTRACELLULAR_VARS for p in self.probes))
+
     def run(self, tstop, progress=None):
         """Run from 0 to ``tstop`` (ms) and return a :class:`Result`.
 

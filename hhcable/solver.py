@@ -371,3 +371,58 @@ class TreeSolver:
     def solve_reference(self, d, b):
         """Solve the same system with scipy.sparse.linalg (the reference for :meth:`solve`)."""
         return spla.spsolve(self.matrix(d).tocsc(), b)
+
+
+class LayerSolver:
+    """The system of a forest whose nodes may carry an extracellular layer (NEURON's
+    ``extracellular``), assembled and solved with scipy.sparse: the reference for the
+    compiled block elimination (:func:`hhcable.kernels.solve_step_layer`).
+
+    The unknowns are the intracellular potential ``vi`` of every node, then the layer
+    potential ``vx`` of every node (µS, nA, mV throughout).  A node with the layer has the rows
+
+    ``(Dm + Li) vi - Dm vx = b_i`` and ``-Dm vi + (Dm + Lx + Dx) vx = b_x``
+
+    (``Dm`` its membrane load, capacitance over the step plus channel conductance; ``Li`` and
+    ``Lx`` the axial Laplacians inside and in the layer; ``Dx`` the layer's load to the
+    medium, ``xg`` plus ``xc`` over the step).  A node without the layer has ``vx`` given:
+    its rows are ``(Dm + Li) vi = b_i`` and ``vx = b_x``.  The matrix is symmetric, and a tree
+    of 2 x 2 blocks whose couplings to the parent are diagonal.
+
+    Parameters
+    ----------
+    parent : ndarray of int
+        As :class:`TreeSolver`.
+    g_axial : ndarray, µS
+        Axial conductance inside, between each node and its parent.
+    g_layer : ndarray, µS
+        Axial conductance of the layer between each node and its parent (0: not joined).
+    layer : ndarray of bool
+        Nodes with the layer.
+    """
+
+    def __init__(self, parent, g_axial, g_layer, layer):
+        parent = np.asarray(parent, dtype=int)
+        n = len(parent)
+        self.n, self.layer = n, np.asarray(layer, bool)
+        self.inner = TreeSolver(parent, g_axial)
+        self.outer = TreeSolver(parent, np.where(parent >= 0, g_layer, 0.0))
+        li, lx = self.inner.axial_matrix.tocoo(), self.outer.axial_matrix.tocoo()
+        idx = np.arange(n)
+        on = np.flatnonzero(self.layer)
+        self._rows = np.concatenate([li.row, lx.row + n, idx, on, on + n, idx + n])
+        self._cols = np.concatenate([li.col, lx.col + n, idx, on + n, on, idx + n])
+        self._fixed = np.concatenate([li.data, lx.data])
+        self._on = on
+
+    def matrix(self, dm, dx):
+        """The system matrix (2n x 2n, µS, CSC) for membrane loads ``dm`` and layer loads ``dx`` (µS)."""
+        dm = np.asarray(dm, dtype=float)
+        on = self._on
+        lower = np.where(self.layer, dm + dx, 1.0)
+        data = np.concatenate([self._fixed, dm, -dm[on], -dm[on], lower])
+        return sp.csc_matrix((data, (self._rows, self._cols)), shape=(2 * self.n, 2 * self.n))
+
+    def solve(self, dm, dx, b):
+        """Solve for ``(vi, vx)`` (mV, shape (2n,)) with right-hand side ``b`` (nA, shape (2n,))."""
+        return spla.splu(self.matrix(dm, dx)).solve(np.asarray(b, dtype=float))
