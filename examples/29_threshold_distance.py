@@ -29,7 +29,7 @@ from hhcable.extracellular import current_distance_fit, stimulation_thresholds  
 #: Where the figure goes unless a folder is given: examples/figures/, never the current folder.
 FIGURES = Path(__file__).resolve().parent / "figures"
 
-LENGTH, DIAM, CELSIUS = 4000.0, 4.0, 6.3  # µm, µm, °C
+LENGTH, DIAM, CELSIUS = 6000.0, 4.0, 6.3  # µm, µm, °C: long enough that an anode never excites the ends first
 DISTANCES = np.array([50.0, 100.0, 200.0, 300.0, 400.0])  # µm from the axon's axis
 PULSE = dict(delay=0.5, dur=0.1)  # ms
 SHOWN_AMP = -20.0  # µA, the pulse whose activating function is drawn
@@ -47,10 +47,11 @@ def electrode(r):
     return hc.PointElectrode(LENGTH / 2 + 10.0, r, 0.0)  # over the centre of a 20 µm segment
 
 
-def thresholds(cell, polarity, rtol=0.01):
-    """Threshold (µA) of a 0.1 ms pulse of ``polarity`` (-1 cathodic) at each of :data:`DISTANCES`."""
-    pulses = [(electrode(r), hc.IClamp(amp=polarity, **PULSE)) for r in DISTANCES]
-    return stimulation_thresholds(cell, pulses, tstop=5.0, rtol=rtol, bounds=(0.1, 3000.0), dt=0.02)
+def thresholds(cell, rtol=0.01):
+    """Thresholds (µA) of a cathodic and of an anodic 0.1 ms pulse at each of :data:`DISTANCES`, searched together."""
+    pulses = [(electrode(r), hc.IClamp(amp=polarity, **PULSE)) for polarity in (-1.0, 1.0) for r in DISTANCES]
+    found = stimulation_thresholds(cell, pulses, tstop=7.0, rtol=rtol, bounds=(0.1, 3000.0), dt=0.02)
+    return found[: len(DISTANCES)], found[len(DISTANCES):]
 
 
 def main(outdir=FIGURES):
@@ -61,7 +62,7 @@ def main(outdir=FIGURES):
     x = comp.xyz[inner, 0]
     ve = electrode(SHOWN_DISTANCE).potential(cell) * SHOWN_AMP
     f = hc.activating_function(cell, ve)
-    cathodic, anodic = thresholds(cell, -1.0), thresholds(cell, 1.0)
+    cathodic, anodic = thresholds(cell)
 
     fig, (field, left, right) = plt.subplots(1, 3, figsize=(14, 4.2))
     field.plot(x, ve[inner], color="C0")

@@ -169,6 +169,11 @@ class Simulation:
                              key="stimulus")
         self.applied.append((self._per_node(transfer, "transfer"), stimulus))
 
+    def stimulate_extracellular(self, electrode, stimulus):
+        """Pass ``stimulus`` (amplitude in µA, negative cathodic) through ``electrode`` (a
+        :class:`~hhcable.extracellular.PointElectrode`): :meth:`apply_extracellular` of its potential."""
+        self.apply_extracellular(electrode.potential(self.cell), stimulus)
+
     def record_extracellular(self, name, weights):
         """Record ``sum_i weights[i] * I_i(t)`` (mV) every step as the trace ``name``.
 
