@@ -79,7 +79,7 @@ def main(outdir=FIGURES):
     left.axhline(0.0, color="0.6", lw=0.6)
     left.set_xlabel("position along the axon (µm)")
     left.set_ylabel("activating function f (mV/ms)")
-    left.legend(frameon=False, fontsize="small", loc="lower right")
+    left.legend(frameon=False, fontsize="small", loc="lower left")
 
     r = np.linspace(0.0, DISTANCES.max(), 100)
     for values, name, colour in ((cathodic, "cathodic", "C3"), (anodic, "anodic", "C2")):
