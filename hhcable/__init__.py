@@ -6,9 +6,10 @@ Units are NEURON's: µm, ms, mV, nA, µF/cm², S/cm², Ω·cm, °C, and m/s for 
 from .analysis import conduction_velocity, spike_features, spike_times, threshold_crossings
 from .batch import Batch
 from .cell import Cell, Location
-from .channels import CHANNELS, HH, Channel, Param, Passive, alpha_beta, inf_tau, ohmic
+from .channels import CHANNELS, HH, Channel, MRGNode, Param, Passive, alpha_beta, inf_tau, ohmic
 from .extracellular import (DEFAULT_SIGMA_S_M, PointElectrode, activating_function, line_source_potential,
                             point_source_potential)
+from .fibres import Fibre, mrg_fibre, myelinated_fibre, node_velocity
 from .errors import HHCableError, HHCableWarning, InputError, MemoryLimitError, SimulationError, SWCError
 from .morphology import Morphology
 from .simulation import Result, Simulation
@@ -27,4 +28,5 @@ __all__ = [
     "HHCableError", "HHCableWarning", "InputError", "MemoryLimitError", "SimulationError", "SWCError",
     "read_swc", "parse_swc", "write_swc", "SWCWarning",
     "sweep",
+    "Fibre", "myelinated_fibre", "mrg_fibre", "node_velocity", "MRGNode",
 ]

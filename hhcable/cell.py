@@ -136,6 +136,7 @@ class Cell:
         self.cm, self.Ra, self.celsius = cm, Ra, celsius
         self.compartments = discretize(morphology, Ra=Ra, cm=cm, max_segment=max_segment, d_lambda=d_lambda)
         self.node_cm = np.full(self.compartments.n_nodes, cm)
+        self.node_Ra = np.full(self.compartments.n_nodes, Ra)
         self.mechanisms = []
         self.layer = None  # ExtracellularLayer once insert_extracellular is called
         self._main_path = None
@@ -178,6 +179,26 @@ class Cell:
         holds every node's value.  Returns the cell.
         """
         self.node_cm[self.nodes_where(where)] = real(cm, "cm", CAPACITANCE_UF_CM2)
+        return self
+
+    def set_Ra(self, Ra, where="all"):
+        """Set the axial resistivity (Ω·cm) of the sections in a region, as NEURON's
+        per-section ``Ra``; call it before making a Simulation.
+
+        Every axial conductance joins two nodes of one section (sections end in a zero-area
+        node), so it scales exactly.  :attr:`node_Ra` holds each node's section's value.
+        Returns the cell.
+        """
+        Ra = real(Ra, "Ra", RESISTIVITY_OHM_CM)
+        comp = self.compartments
+        inside = comp.section >= 0
+        if where != "all":
+            inside &= comp.type == self.morphology.region_code(where)
+        nodes = np.flatnonzero(inside)
+        if nodes.size == 0:
+            raise InputError(f"region {where!r} holds no compartments of this cell", key="where")
+        comp.g_axial[nodes] *= self.node_Ra[nodes] / Ra
+        self.node_Ra[nodes] = Ra
         return self
 
     def insert_extracellular(self, xraxial=1e9, xg=1e9, xc=0.0, where="all"):

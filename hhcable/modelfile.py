@@ -14,6 +14,7 @@ from .analysis import conduction_velocity, spike_times
 from .cell import Cell, as_location
 from .channels import CHANNELS, load_channel_file
 from .errors import HHCableError, HHCableWarning, InputError
+from .fibres import mrg_fibre, myelinated_fibre, node_hh, node_velocity
 from .morphology import Morphology
 
 try:  # Python >= 3.11
@@ -29,6 +30,7 @@ SECTIONS = {
     "probe": {"name", "at", "var"},
     "simulation": {"dt_ms", "tstop_ms", "v_init_mV", "method"},
     "velocity": {"from", "to", "threshold_mV"},
+    "fibre_velocity": {"skip_nodes", "threshold_mV"},
     "recording": {"space_every", "max_MB"},
 }
 #: Defaults of the optional tables: without ``[discretization]``, NEURON's d_lambda rule at
@@ -59,7 +61,8 @@ class Model:
         Set up with the cell, stimuli, probes and recordings of the file.
     tstop : float, ms
     velocity : dict or None
-        ``{"from": location, "to": location}`` if the file asks for a velocity.
+        ``{"from": location, "to": location}`` if the file asks for a velocity, or for a
+        fibre ``{"nodes": ..., "skip": ...}`` (node to node).
     source : str
         The file it came from.
     """
@@ -198,15 +201,16 @@ def from_dict(doc, source="<dict>"):
     for key in ("stimulus", "probe"):
         if key in doc and not (isinstance(doc[key], list) and all(isinstance(x, dict) for x in doc[key])):
             raise top.error(key, f"must be an array of tables: write [[{key}]]")
-    morph = _morphology(top.sub("morphology"))
-    cell = _cell(top, morph)
+    morph_r = top.sub("morphology")
+    fibre = _fibre(top, morph_r) if morph_r.table.get("builder") in FIBRE_BUILDERS else None
+    cell = fibre.cell if fibre else _cell(top, _morphology(morph_r))
 
     sim_r = top.sub("simulation")
     sim_r.check_keys(SECTIONS["simulation"])
     dt = sim_r.number("dt_ms", DEFAULT_DT_MS, positive=True)
     tstop = sim_r.number("tstop_ms", positive=True)
     method = sim_r.string("method", "backward_euler")
-    v_init = sim_r.number("v_init_mV", -65.0)
+    v_init = sim_r.number("v_init_mV", fibre.geometry.get("v_rest", -65.0) if fibre else -65.0)
     steps = _wrap(sim_r, "tstop_ms", lambda: validate.n_steps(tstop, dt))
     with warnings.catch_warnings():  # said once below, naming the file and key
         warnings.simplefilter("ignore", HHCableWarning)
@@ -224,7 +228,14 @@ def from_dict(doc, source="<dict>"):
 
     velocity = None
     vel_r = top.sub("velocity", required=False)
-    if vel_r is not None:
+    if vel_r is not None and fibre is not None:
+        vel_r.check_keys(SECTIONS["fibre_velocity"])  # node to node, on a fibre
+        skip = vel_r.number("skip_nodes", len(fibre.nodes) // 4, integer=True) if "skip_nodes" in vel_r.table else None
+        if skip is not None and len(fibre.nodes) - 2 * skip < 2:
+            raise vel_r.error("skip_nodes", f"leaves fewer than 2 of the fibre's {len(fibre.nodes)} nodes to fit")
+        velocity = {"nodes": fibre.nodes, "skip": skip}
+        sim.record_crossings(vel_r.number("threshold_mV", 0.0))
+    elif vel_r is not None:
         vel_r.check_keys(SECTIONS["velocity"])
         velocity = {"from": _location(vel_r, cell, "from"), "to": _location(vel_r, cell, "to")}
         if cell.locate(velocity["from"]) == cell.locate(velocity["to"]):
@@ -260,6 +271,66 @@ BUILDERS = {
 }
 
 
+#: Fibre builders: ``[morphology] builder = "myelinated_fibre"`` or ``"mrg_fibre"`` makes the
+#: whole cell (membranes, myelin, layers); each key (with units) -> the builder's parameter.
+FIBRE_BUILDERS = {
+    "myelinated_fibre": {"diam_um": "diam", "n_nodes": "n_nodes", "g_ratio": "g_ratio",
+                         "node_length_um": "node_length", "internode_length_um": "internode_length",
+                         "lamella_thickness_um": "lamella_thickness", "internode_segments": "internode_segments",
+                         "myelin_g_S_cm2": "myelin_g", "v_rest_mV": "v_rest", "demyelinated": "demyelinated",
+                         "lamellae_left": "lamellae_left", "node_channel": "node_channel"},
+    "mrg_fibre": {"diam_um": "diam", "n_nodes": "n_nodes"},
+}
+#: ``node_channel`` of a myelinated_fibre: HH with nodal densities (the default) or MRG's node.
+NODE_CHANNELS = {"hh_node": node_hh, "axnode": CHANNELS["axnode"]}
+#: What ``[biophysics]`` may set on a fibre (the builder sets the rest).
+FIBRE_BIOPHYSICS = {"celsius", "cm_uF_cm2", "Ra_ohm_cm"}
+#: Integer keys of the fibre builders.
+_FIBRE_INTEGERS = {"n_nodes", "internode_segments"}
+
+
+def _fibre(top, r):
+    """A fibre builder's :class:`~hhcable.Fibre`: the keys of ``[morphology]``
+    (:data:`FIBRE_BUILDERS`) and ``celsius`` (and for a myelinated_fibre ``cm_uF_cm2`` and
+    ``Ra_ohm_cm``) from ``[biophysics]``; no ``[discretization]`` (the builder sets it)."""
+    builder = r.string("builder")
+    keys = FIBRE_BUILDERS[builder]
+    r.check_keys({"builder", *keys})
+    if "discretization" in top.table:
+        raise top.error("discretization", f"a {builder} sets its own compartments; remove [discretization]")
+    bio = top.sub("biophysics", required=False)
+    allowed = FIBRE_BIOPHYSICS if builder == "myelinated_fibre" else {"celsius"}
+    kwargs = {}
+    if bio is not None:
+        bio.check_keys(allowed)
+        names = {"celsius": "celsius", "cm_uF_cm2": "cm", "Ra_ohm_cm": "Ra"}
+        kwargs.update({names[k]: bio.number(k, positive=k != "celsius") for k in bio.table})
+    for key in r.table:
+        if key == "builder":
+            continue
+        if key == "demyelinated":
+            value = r.table[key]
+            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                raise r.error(key, f"must be an array of internode numbers like [4, 5], got {value!r}")
+            kwargs["demyelinated"] = value
+        elif key == "node_channel":
+            name = r.string(key)
+            if name not in NODE_CHANNELS:
+                raise r.error(key, f"unknown node channel {name!r}; use one of {sorted(NODE_CHANNELS)}")
+            kwargs["node_channel"] = NODE_CHANNELS[name]()
+        else:
+            kwargs[keys[key]] = r.number(key, integer=key in _FIBRE_INTEGERS,
+                                         positive=key not in ("lamellae_left", "v_rest_mV"))
+    by_parameter = {param: key for key, param in keys.items()}
+    try:
+        return (myelinated_fibre if builder == "myelinated_fibre" else mrg_fibre)(**kwargs)
+    except InputError as err:
+        key = by_parameter.get(err.key)
+        if key is None and err.key in ("celsius", "cm", "Ra"):
+            raise InputError(err.message, key=CELL_KEYS[err.key], source=r.source) from None
+        raise r.error(key or "builder", err.message) from None
+
+
 def _morphology(r):
     """``[morphology]``: an SWC file (``swc = ...``), a builder (``builder = "binary_tree"`` and
     its keys, see :data:`BUILDERS`), or the older ``[morphology.cable]`` table."""
@@ -279,7 +350,7 @@ def _morphology(r):
 def _built_morphology(r):
     builder = r.string("builder")
     if builder not in BUILDERS:
-        raise r.error("builder", f"unknown builder {builder!r}; use one of {sorted(BUILDERS)}")
+        raise r.error("builder", f"unknown builder {builder!r}; use one of {sorted({*BUILDERS, *FIBRE_BUILDERS})}")
     keys = BUILDERS[builder]
     r.check_keys({"builder", *keys})
     for key, value in r.table.items():
@@ -407,7 +478,9 @@ def summarize(result, velocity=None, voltage_probes=None):
     ----------
     result : Result
     velocity : dict, optional
-        ``{"from": location, "to": location}``: also measure the conduction velocity.
+        ``{"from": location, "to": location}``: also measure the conduction velocity;
+        ``{"nodes": node indices, "skip": int or None}``: node to node on a fibre
+        (:func:`~hhcable.node_velocity`).
     voltage_probes : list of str, optional
         The probes that record voltage (default: all); only these are summarised.
 
@@ -446,7 +519,10 @@ def summarize(result, velocity=None, voltage_probes=None):
     }
     if velocity is not None:
         try:
-            cv = conduction_velocity(result, velocity["from"], velocity["to"])
+            if "nodes" in velocity:
+                cv = node_velocity(result, velocity["nodes"], velocity["skip"])
+            else:
+                cv = conduction_velocity(result, velocity["from"], velocity["to"])
         except HHCableError as err:
             out["velocity"] = {"cv_m_s": None, "path_um": None, "error": str(err)}
         else:

@@ -4,13 +4,14 @@ from .base import Channel, Param, alpha_beta, inf_tau, ohmic, vtrap
 from .connor_stevens import KACS, KdrCS, NaCS
 from .hh import HH
 from .hh1952 import HH1952
+from .mrg import MRGNode
 from .passive import Passive
 
 #: The built-in channels by the name used in model files and probes.
-CHANNELS = {cls.name: cls for cls in (HH, HH1952, Passive, NaCS, KdrCS, KACS)}
+CHANNELS = {cls.name: cls for cls in (HH, HH1952, Passive, NaCS, KdrCS, KACS, MRGNode)}
 
 __all__ = ["Channel", "Param", "alpha_beta", "inf_tau", "ohmic", "vtrap",
-           "HH", "HH1952", "Passive", "NaCS", "KdrCS", "KACS", "CHANNELS"]
+           "HH", "HH1952", "Passive", "NaCS", "KdrCS", "KACS", "MRGNode", "CHANNELS"]
 
 
 def load_channel_file(path):
