@@ -89,19 +89,22 @@ def line_source_potential(current, start, stop, r, sigma=DEFAULT_SIGMA_S_M):
 
 
 def _segment_ends(comp):
-    """Ends (µm, shape (n, 2, 3)) of each node's segment, along the polyline of its section's nodes.
+    """Ends (µm, shape (n, 2, 3)) of each node's segment, on the polyline of its section's nodes.
 
     A segment of a section cut into ``nseg`` is ``length / nseg`` long and centred on its
-    node; a zero-area node gets a segment of zero length at its own position.
+    node, so its ends lie on the straight pieces to the node before it (its parent) and to
+    the one after it (the next node, numbered next: a section's nodes are consecutive).  A
+    zero-area node gets a segment of zero length at its own position.
     """
     ends = np.repeat(comp.xyz[:, None, :], 2, axis=1)
+    half = np.zeros(comp.n_nodes)
     for nodes in comp.section_nodes:
-        inner = nodes[1:-1]
-        arc = comp.distance[nodes]
-        half = (arc[-1] - arc[0]) / len(inner) / 2
-        for side, sign in ((0, -1.0), (1, 1.0)):
-            at = comp.distance[inner] + sign * half
-            ends[inner, side] = np.column_stack([np.interp(at, arc, comp.xyz[nodes, c]) for c in range(3)])
+        half[nodes[1:-1]] = (comp.distance[nodes[-1]] - comp.distance[nodes[0]]) / (len(nodes) - 2) / 2
+    inner = np.flatnonzero(comp.area > 0)
+    d = comp.distance
+    for side, other in ((0, comp.parent[inner]), (1, inner + 1)):
+        fraction = half[inner] / np.abs(d[other] - d[inner])
+        ends[inner, side] += (comp.xyz[other] - comp.xyz[inner]) * fraction[:, None]
     return ends
 
 
