@@ -31,8 +31,10 @@ import scipy.sparse.linalg as spla
 
 from . import validate
 from .analysis import threshold_crossings
+from .batch import Batch
 from .cell import Cell
 from .errors import InputError
+from .simulation import Simulation
 from .stimulus import IClamp, Stimulus
 from .units import NF_PER_UF_CM2_UM2
 
@@ -251,9 +253,6 @@ def _transfer(cell, source):
 
 def _fires(cell, trials, tstop, detect, spike, sim_options):
     """Whether each (transfer, waveform, scale) trial fires a spike at ``detect``, run as one batch."""
-    from .batch import Batch
-    from .simulation import Simulation
-
     sims = []
     for transfer, waveform, scale in trials:
         sim = Simulation(cell, **sim_options)
@@ -332,8 +331,12 @@ def stimulation_thresholds(cell, stimuli, tstop, detect=None, rtol=0.01, bounds=
                                  key="bounds")
             if first == 0 and grid[0] <= low:
                 raise InputError(f"stimulus {k} starts a spike already at {low:g} µA; lower bounds", key="bounds")
-            brackets[k] = (brackets[k, 0] if first == 0 else grid[(len(grid) if first is None else first) - 1],
-                           brackets[k, 1] if first is None else grid[first])
+            if first is None:  # the threshold lies above this grid
+                brackets[k, 0] = grid[-1]
+            elif first == 0:  # ... below it
+                brackets[k, 1] = grid[0]
+            else:
+                brackets[k] = grid[first - 1], grid[first]
         grids = {k: np.geomspace(*brackets[k], per_round + 2)[1:-1] for k in grids
                  if brackets[k, 1] > brackets[k, 0] * (1 + rtol)}
     return brackets[:, 1].copy()
