@@ -31,7 +31,7 @@ from .channels.base import TABLE_DV, TABLE_V_MAX, TABLE_V_MIN, conductances, cur
     table_grid, update_factors
 from . import validate
 from .errors import InputError, MemoryLimitError, SimulationError
-from .extracellular import EXTRACELLULAR_VARS, Extracellular
+from .extracellular_run import EXTRACELLULAR_VARS, Extracellular
 from .solver import TreeSolver
 from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 

@@ -11,7 +11,7 @@ import numpy as np
 from . import validate
 from .cell import Cell
 from .engine import BACKENDS, Engine, check_backend
-from .extracellular import EXTRACELLULAR_VARS
+from .extracellular_run import EXTRACELLULAR_VARS
 from .errors import InputError
 from .solver import TreeSolver
 from .stimulus import IClamp, PulseTrain, Stimulus, Waveform
@@ -169,6 +169,11 @@ class Simulation:
             raise InputError(f"expected a Stimulus (IClamp, PulseTrain, Waveform), got {stimulus!r}",
                              key="stimulus")
         self.applied.append((self._per_node(transfer, "transfer"), stimulus))
+
+    def stimulate_extracellular(self, electrode, stimulus):
+        """Pass ``stimulus`` (amplitude in µA, negative cathodic) through ``electrode`` (a
+        :class:`~hhcable.extracellular.PointElectrode`): :meth:`apply_extracellular` of its potential."""
+        self.apply_extracellular(electrode.potential(self.cell), stimulus)
 
     def record_extracellular(self, name, weights):
         """Record ``sum_i weights[i] * I_i(t)`` (mV) every step as the trace ``name``.

@@ -150,3 +150,76 @@ class Waveform(Stimulus):
         t = np.clip(np.asarray(t, dtype=float), self.t[0], self.t[-1])
         k = np.clip(np.searchsorted(self.t, t, side="right") - 1, 0, len(self.t) - 2)
         return self._cum[k] + (t - self.t[k]) * (self.amp[k] + self.current(t)) / 2
+
+
+class _Phases(Stimulus):
+    """A stimulus that is the sum of simpler ones (its phases)."""
+
+    def __init__(self, phases):
+        self.phases = tuple(phases)
+
+    def current(self, t):
+        return sum(p.current(t) for p in self.phases)
+
+    def charge(self, t):
+        return sum(p.charge(t) for p in self.phases)
+
+
+def _balancing(delay, dur, amp, gap, dur2):
+    """Checked (delay, dur, amp, gap, dur2) of a charge-balanced pair: dur2 defaults to dur."""
+    dur = _time("dur_ms", dur, positive=True)
+    dur2 = dur if dur2 is None else _time("dur2_ms", dur2, positive=True)
+    return _time("delay_ms", delay), dur, _amp(amp), _time("gap_ms", gap), dur2
+
+
+class Biphasic(_Phases):
+    """A charge-balanced biphasic pulse: ``amp`` for ``dur``, a ``gap``, then the opposite charge.
+
+    The second phase lasts ``dur2`` (default ``dur``) at ``-amp * dur / dur2``, so the net
+    charge is zero: the usual safe stimulus of neural engineering (cathodic first, ``amp < 0``,
+    for extracellular stimulation).
+
+    Parameters
+    ----------
+    delay : float, ms
+        Onset of the first phase.
+    dur : float, ms
+        Duration of the first phase.
+    amp : float, nA (µA when it drives an electrode)
+        Amplitude of the first phase.
+    gap : float, ms
+        Interphase gap (default 0).
+    dur2 : float, ms, optional
+        Duration of the second phase.
+    """
+
+    def __init__(self, delay, dur, amp, gap=0.0, dur2=None):
+        self.delay, self.dur, self.amp, self.gap, self.dur2 = _balancing(delay, dur, amp, gap, dur2)
+        super().__init__([IClamp(self.delay, self.dur, self.amp),
+                          IClamp(self.delay + self.dur + self.gap, self.dur2, -self.amp * self.dur / self.dur2)])
+
+
+class BiphasicTrain(_Phases):
+    """A train of ``number`` charge-balanced biphasic pulses (see :class:`Biphasic`), onsets every ``interval`` ms.
+
+    Parameters
+    ----------
+    delay, dur, amp, gap, dur2
+        As :class:`Biphasic`.
+    interval : float, ms
+        Time from one pulse's onset to the next (must exceed ``dur + gap + dur2``).
+    number : int
+        Number of pulses.
+    """
+
+    def __init__(self, delay, dur, amp, interval, number, gap=0.0, dur2=None):
+        self.delay, self.dur, self.amp, self.gap, self.dur2 = _balancing(delay, dur, amp, gap, dur2)
+        span = self.dur + self.gap + self.dur2
+        interval = _time("interval_ms", interval, positive=True)
+        if interval <= span:
+            raise InputError(f"must exceed dur + gap + dur2 ({span:g} ms) so pulses do not overlap",
+                             key="interval_ms")
+        self.interval, self.number = interval, number
+        super().__init__([PulseTrain(self.delay, self.dur, self.amp, interval, number),
+                          PulseTrain(self.delay + self.dur + self.gap, self.dur2, -self.amp * self.dur / self.dur2,
+                                     interval, number)])
