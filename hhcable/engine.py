@@ -23,6 +23,8 @@ boundaries, the same as NEURON's sample at the middle of the step).  A voltage t
 run with :class:`~hhcable.errors.SimulationError` naming the time and the place.
 """
 
+import contextlib
+import threading
 import time
 
 import numpy as np
@@ -36,8 +38,21 @@ from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 
 #: Seconds of stepping between calls of a run's progress callback.
 PROGRESS_EVERY_S = 0.25
+#: Nodes from which a run with ``threads=None`` uses every core (below, the cost of waking the
+#: threads twice a step outweighs the work shared; measured in benchmarks/README.md).
+THREADS_MIN_NODES = 20_000
 #: Who steps a run: the compiled kernel where numba is installed ("auto"), numpy only, or numba only.
 BACKENDS = ("auto", "numpy", "numba")
+
+
+def check_threads(threads):
+    """``threads`` if it is None or a positive whole number, else InputError."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise InputError(f"threads must be a whole number >= 1 or None (every core for large models), got "
+                         f"{threads!r}", key="threads")
+    return int(threads)
 
 
 def check_backend(backend):
@@ -219,12 +234,26 @@ class Engine:
     simulations : list of Simulation
         Sharing dt and method.
     backend : {"auto", "numpy", "numba"}
+    threads : int, optional
+        Threads stepping the compiled kernel (see :func:`check_threads`); None: every core
+        when the system has at least :data:`THREADS_MIN_NODES` nodes, else one.
     """
 
-    def __init__(self, simulations, backend="auto"):
+    def __init__(self, simulations, backend="auto", threads=None):
         self.simulations = simulations
         self.dt, self.method = simulations[0].dt, simulations[0].method
         self.backend = check_backend(backend)
+        self.threads = check_threads(threads)
+        self.threads_used = 1
+
+    def threads_for(self, n_nodes):
+        """Threads for a compiled run of ``n_nodes`` nodes: as asked, at most numba's thread count."""
+        import numba
+
+        most = numba.config.NUMBA_NUM_THREADS
+        if self.threads is None:
+            return most if n_nodes >= THREADS_MIN_NODES else 1
+        return min(self.threads, most)
 
     def which_backend(self):
         """``"numba"`` or ``"numpy"``: who steps (InputError if numba is asked for and missing)."""
@@ -261,6 +290,7 @@ class Engine:
                 f"frames over {n_steps} steps), over the limit of {limit / 1e6:.0f} MB; shorten tstop, record "
                 "fewer probes or whole-cell frames less often, or raise max_bytes", key="record_space")
         backend = self.which_backend()
+        self.threads_used = 1
 
         sizes = [s.cell.compartments.n_nodes for s in sims]
         off = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
@@ -328,7 +358,8 @@ class Engine:
                 space_v=f,
                 run_wall_s=wall,
                 info={"dt": dt, "method": self.method, "n_steps": n_steps, "batch_size": len(sims),
-                      "backend": backend, "setup_s": setup + compile_s, "compile_s": compile_s},
+                      "backend": backend, "threads": self.threads_used, "setup_s": setup + compile_s,
+                      "compile_s": compile_s},
             ))
         return results
 
@@ -490,14 +521,30 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
             np.ascontiguousarray(stim_amp), thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(),
             rec[:, 3].copy(), rec[:, 0].copy(), frame_buffer, kind, cls_index, row, col, node_of, traces,
             1.0 / TABLE_DV)
-    module.run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
-    compile_s = time.perf_counter() - compile_start
+    n_threads = engine.threads_for(v.size)
+    if n_threads > 1:
+        plan = kernels.plan_parts(args[2], n_threads)
+        run = module.run_parallel
+        cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
+        group_args = [*args[-1:], plan.ranges, plan.pivot, plan.path, plan.owner, *group_args, *cuts]
+        args = args[:-1]
+    else:
+        run = module.run
+    engine.threads_used = n_threads
+    with _threads(n_threads):
+        run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
+        compile_s = time.perf_counter() - compile_start
+        return _chunks(run, args, group_args, n_steps, progress, compile_s)
+
+
+def _chunks(run, args, group_args, n_steps, progress, compile_s):
+    """Step a compiled run loop from 0 to ``n_steps``, in chunks where there is a progress callback."""
     start = time.perf_counter()
     first, chunk = 0, n_steps if not progress else max(1, min(n_steps, 64))
     while first < n_steps:
         last = min(n_steps, first + chunk)
         chunk_start = time.perf_counter()
-        step, bad = module.run(first, last, *args, *group_args)
+        step, bad = run(first, last, *args, *group_args)
         if step >= 0:
             return (int(step), int(bad)), time.perf_counter() - start, compile_s
         if progress:
@@ -508,3 +555,35 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
     if progress:
         progress.done()
     return None, time.perf_counter() - start, compile_s
+
+
+def _cuts(plan, ptr, nodes):
+    """For each part, node range and group of one channel class: the group's entries (start, stop) in it."""
+    n_groups = ptr.size - 1
+    out = np.zeros((plan.n_parts, plan.ranges.shape[1], n_groups, 2), dtype=np.int64)
+    for grp in range(n_groups):
+        mine = nodes[ptr[grp]:ptr[grp + 1]]
+        out[:, :, grp, :] = ptr[grp] + np.searchsorted(mine, plan.ranges)
+    return out
+
+
+#: numba's workqueue threading layer (the one that needs no TBB or OpenMP) must not be
+#: entered from two Python threads at once: threaded runs take turns.
+_PARALLEL_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _threads(n):
+    """Run numba's parallel loops on ``n`` threads (from this Python thread), one threaded run at a time."""
+    if n <= 1:
+        yield
+        return
+    import numba
+
+    with _PARALLEL_LOCK:
+        before = numba.get_num_threads()
+        numba.set_num_threads(n)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)

@@ -120,6 +120,298 @@ def record_frames(k, v, rec_every, rec_start, rec_stop, rec_off, frames):
                 frames[base + j] = v[rec_start[r] + j]
 
 
+# -- the step split into parts stepped by threads ------------------------------------------------
+# A plan (:func:`plan_parts`) cuts the forest into parts of whole components: whole cells, or
+# the pieces one cell falls into when a single node, the pivot, is taken out of it.  Each
+# part is eliminated towards its cell's root, or towards the pivot, on its own thread; the
+# pivot's scalar equation is solved; each part is substituted back on its own thread.
+# Components of the cell around the pivot that hold the cell's root (the part "above" the
+# pivot) are eliminated along the path from the root down to the pivot, the reverse of the
+# usual direction, which Gaussian elimination on a tree allows without fill-in.
+@_jit
+def _solve_row(i, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, cd, cr):
+    """Diagonal and right-hand side of node ``i`` with what its children added; zeroes its accumulators."""
+    d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - cd
+    rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
+    g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
+    return d, rr
+
+
+@_jit
+def eliminate_part(ranges, pivot, path, owner, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc,
+                   fac, x):
+    """Eliminate one part (its node ``ranges``, rows ``(start, stop)``); what it adds to the pivot's row.
+
+    Nodes are eliminated from the last to the first as in :func:`solve_step` (so a part of
+    whole cells gives the same numbers, bit for bit); the pivot is left to
+    :func:`solve_pivot`, and, when ``owner``, the ``path`` from the root to the pivot is
+    eliminated from the root down.  Returns ``(d, r)`` to subtract from the pivot's
+    diagonal and right-hand side.
+    """
+    to_d, to_r = 0.0, 0.0
+    pj = path.size - 1 if owner else -1
+    for rho in range(ranges.shape[0] - 1, -1, -1):
+        a, b = ranges[rho, 0], ranges[rho, 1]
+        cd, cr = 0.0, 0.0
+        for i in range(b - 1, a - 1, -1):
+            if i == pivot:
+                continue
+            if pj >= 0 and i == path[pj]:
+                pj -= 1
+                continue
+            d, rr = _solve_row(i, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, cd, cr)
+            r = 1.0 / d
+            f = off[i] * r
+            fac[i] = f
+            x[i] = rr * r
+            p = parent[i]
+            cd, cr = 0.0, 0.0
+            if p < 0:
+                pass
+            elif p == pivot:
+                to_d += f * off[i]
+                to_r += f * rr
+            elif p == i - 1 and i > a and not (pj >= 0 and path[pj] == p):
+                cd, cr = f * off[i], f * rr
+            else:
+                d_acc[p] -= f * off[i]
+                r_acc[p] -= f * rr
+    if owner:
+        cd, cr = 0.0, 0.0
+        for j in range(path.size):
+            q = path[j]
+            nxt = path[j + 1] if j + 1 < path.size else pivot
+            d, rr = _solve_row(q, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, cd, cr)
+            r = 1.0 / d
+            f = off[nxt] * r
+            fac[q] = f
+            x[q] = rr * r
+            cd, cr = f * off[nxt], f * rr
+        to_d += cd
+        to_r += cr
+    return to_d, to_r
+
+
+@_jit
+def solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x):
+    """The pivot's voltage (into ``x``) once every part has added its row to it (nothing without a pivot)."""
+    if pivot < 0:
+        return
+    d, rr = _solve_row(pivot, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, part_d.sum(),
+                       part_r.sum())
+    x[pivot] = rr / d
+
+
+@_jit
+def _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing):
+    """Node ``i``'s new voltage from the solve's ``xp``, its crossing; ``(on the table, finite)``."""
+    vn = xp * 2.0 - v[i] if crank else xp
+    if crossing:
+        now = vn >= thresholds[i]
+        if now and not above[i] and math.isnan(crossings[i]):
+            crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
+        above[i] = now
+    v[i] = vn
+    return vn >= TABLE_V_MIN and vn < TABLE_V_MAX, math.isfinite(vn)
+
+
+@_jit
+def substitute_part(k, dt, crank, ranges, pivot, path, owner, parent, fac, x, v, thresholds, crossings, above, t,
+                    crossing):
+    """Substitute one part back (the pivot solved); new voltages and crossings as :func:`solve_step`.
+
+    Returns ``(on_table, bad)`` for the part's nodes.
+    """
+    if owner:
+        for j in range(path.size - 1, -1, -1):
+            q = path[j]
+            x[q] -= fac[q] * x[path[j + 1] if j + 1 < path.size else pivot]
+    on_table = True
+    bad = -1
+    pj = 0 if owner else path.size
+    for rho in range(ranges.shape[0]):
+        a, b = ranges[rho, 0], ranges[rho, 1]
+        xp = 0.0
+        for i in range(a, b):
+            if i == pivot:
+                xp = x[i]
+            elif pj < path.size and i == path[pj]:
+                xp = x[i]
+                pj += 1
+            else:
+                p = parent[i]
+                if p == i - 1 and i > a:
+                    xp = x[i] - fac[i] * xp
+                elif p >= 0:
+                    xp = x[i] - fac[i] * x[p]
+                else:
+                    xp = x[i]
+                x[i] = xp
+            on, finite = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+            on_table &= on
+            if bad < 0 and not finite:
+                bad = i
+    return on_table, bad
+
+
+@_jit
+def add_stimuli(k, stim_nodes, stim_amp, r_acc):
+    """Add step ``k``'s stimulus currents (nA) to their nodes' right-hand sides."""
+    for s in range(stim_nodes.size):
+        r_acc[stim_nodes[s]] += stim_amp[k, s]
+
+
+@_jit
+def tables_usable(v, all_on_table, ptr, nodes, use_table, out):
+    """Into ``out``: which groups advance by their rate table this step (all their voltages on it)."""
+    for grp in range(ptr.size - 1):
+        on = use_table[grp]
+        if on and not all_on_table:
+            for j in range(ptr[grp], ptr[grp + 1]):
+                x = v[nodes[j]]
+                if not (x >= TABLE_V_MIN and x < TABLE_V_MAX):
+                    on = False
+                    break
+        out[grp] = on
+
+
+@_jit
+def _subtrees(parent):
+    """Size, first and last node of every node's subtree."""
+    n = parent.size
+    size = np.ones(n, np.int64)
+    first, last = np.arange(n), np.arange(n)
+    for i in range(n - 1, -1, -1):
+        p = parent[i]
+        if p >= 0:
+            size[p] += size[i]
+            first[p] = min(first[p], first[i])
+            last[p] = max(last[p], last[i])
+    return size, first, last
+
+
+class Plan:
+    """How the forest is cut into parts, one per thread (see :func:`plan_parts`).
+
+    Attributes
+    ----------
+    ranges : ndarray of int, shape (n_parts, n_ranges, 2)
+        Each part's node ranges (start, stop), ascending, padded with empty ranges.
+    pivot : int
+        The node a cell is split at (-1 if cells are not split).
+    path : ndarray of int
+        The nodes from that cell's root to the pivot's parent (empty if the pivot is a root).
+    owner : int
+        The part holding the pivot and the path (-1 if none).
+    """
+
+    def __init__(self, ranges, pivot=-1, path=(), owner=-1):
+        self.ranges = ranges
+        self.pivot, self.owner = int(pivot), int(owner)
+        self.path = np.asarray(path, dtype=np.int64)
+
+    @property
+    def n_parts(self):
+        return self.ranges.shape[0]
+
+    def loads(self):
+        """Nodes in each part."""
+        return (self.ranges[:, :, 1] - self.ranges[:, :, 0]).sum(axis=1)
+
+
+def _deal(sizes, n_parts):
+    """Items dealt to parts, largest first to the least loaded part; (part of each item, loads)."""
+    where = np.zeros(len(sizes), dtype=np.int64)
+    loads = np.zeros(n_parts, dtype=np.int64)
+    for i in np.argsort(-np.asarray(sizes), kind="stable"):
+        w = int(np.argmin(loads))
+        where[i] = w
+        loads[w] += sizes[i]
+    return where, loads
+
+
+#: Pivots tried per split (the cells' nodes whose largest piece is smallest).
+PIVOT_CANDIDATES = 32
+
+
+def plan_parts(parent, n_parts):
+    """Cut the forest ``parent`` (Hines order) into ``n_parts`` parts of about equal size.
+
+    Whole cells are dealt to parts, largest first.  If that leaves a part more than 2 %
+    over an equal share, the largest cell is split at one node (the pivot) into its root's
+    piece (with the pivot) and the subtrees below the pivot, choosing among the nodes whose
+    largest piece is smallest the one that deals best.  A cell can be split only where the
+    subtrees are runs of consecutive nodes (always so in hhcable's numbering); a plain
+    cable splits in two (more parts would need a pivot per cut and a coupled system
+    between them).
+    """
+    parent = np.ascontiguousarray(parent, dtype=np.int64)
+    n = parent.size
+    size, first, last = _subtrees(parent)
+    roots = np.flatnonzero(parent < 0)
+    items = [(int(size[r]), [(int(r), int(r + size[r]))]) for r in roots]
+    where, loads = _deal([s for s, _ in items], n_parts)
+    split = None
+    big = int(roots[np.argmax(size[roots])])
+    if loads.max() > 1.02 * n / n_parts and size[big] > 2:
+        split = _split(parent, size, first, last, big, [s for s, _ in items if _[0][0] != big], n_parts)
+    pivot, path, owner = -1, np.zeros(0, np.int64), -1
+    if split is not None:
+        pivot, pieces = split
+        items = [it for it in items if it[1][0][0] != big] + pieces
+        where, loads = _deal([s for s, _ in items], n_parts)
+        owner = int(where[len(items) - len(pieces)])
+        node, up = int(parent[pivot]), []
+        while node >= 0:
+            up.append(node)
+            node = int(parent[node])
+        path = np.array(up[::-1], dtype=np.int64)
+    parts = [sorted(r for (_, rs), w in zip(items, where) if w == part for r in rs) for part in range(n_parts)]
+    merged = []
+    for rs in parts:
+        out = []
+        for a, b in rs:
+            if b <= a:
+                continue
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        merged.append(out)
+    width = max(1, max(len(rs) for rs in merged))
+    ranges = np.zeros((n_parts, width, 2), dtype=np.int64)
+    for w, rs in enumerate(merged):
+        if rs:
+            ranges[w, :len(rs)] = rs
+    return Plan(ranges, pivot, path, owner)
+
+
+def _split(parent, size, first, last, root, others, n_parts):
+    """The best pivot in the cell rooted at ``root``: ``(pivot, pieces)``, or None."""
+    a, b = root, root + int(size[root])
+    nodes = np.arange(a, b)
+    whole = (first[a:b] == nodes) & (last[a:b] - first[a:b] + 1 == size[a:b])  # subtree = a run of nodes
+    kids = np.arange(a + 1, b)
+    largest = np.zeros(b - a, dtype=np.int64)
+    np.maximum.at(largest, parent[kids] - a, size[kids])
+    ok = whole.copy()
+    np.logical_and.at(ok, parent[kids] - a, whole[kids - a])
+    above = size[a] - size[a:b]
+    worst = np.where(ok, np.maximum(largest, above + 1), b - a + 1)
+    best = None
+    for r in nodes[np.argsort(worst, kind="stable")[:PIVOT_CANDIDATES]]:
+        if not ok[r - a]:
+            continue
+        children = kids[parent[kids] == r]
+        end = int(r + size[r])
+        pieces = [(int(above[r - a]) + 1, [(a, int(r) + 1), (end, b)])]
+        pieces += [(int(size[c]), [(int(c), int(c + size[c]))]) for c in children]
+        _, loads = _deal(others + [s for s, _ in pieces], n_parts)
+        if best is None or loads.max() < best[0]:
+            best = (loads.max(), int(r), pieces)
+    return None if best is None else best[1:]
+
+
 # -- generating the model's kernel --------------------------------------------------------------
 def _membrane_source(c, spec):
     """Source of ``membrane_c`` and ``current_c`` for channel class number ``c``."""
@@ -198,13 +490,25 @@ def source(specs):
         f"            else:\n"
         f"                traces[k, p] = current_{c}(probe_row[p], probe_col[p], v[probe_node[p]], params_{c}, "
         f"states_{c})" for c in range(len(specs)))
+    part_args = ", ".join([*(f"{a}_{c}" for c in range(len(specs)) for a in _GROUP_ARGS),
+                           *(f"cut_{c}" for c in range(len(specs)))])
+    usable = "\n".join(f"        tables_usable(v, on_table, ptr_{c}, nodes_{c}, use_table_{c}, use_now_{c})"
+                       for c in range(len(specs)))
+    use_now = "\n".join(f"    use_now_{c} = np.empty(ptr_{c}.size - 1, np.bool_)" for c in range(len(specs)))
+    by_part = "\n".join(
+        f"            for rho in range(cut_{c}.shape[1]):\n"
+        f"                for grp in range(cut_{c}.shape[2]):\n"
+        f"                    membrane_{c}(v, dt, True, True, cut_{c}[w, rho, grp], nodes_{c}, q_{c}[grp:grp + 1], "
+        f"use_now_{c}[grp:grp + 1], params_{c}, states_{c}, table_{c}[grp:grp + 1], inv_dv, g, ge)"
+        for c in range(len(specs)))
     head = f'''"""Generated by hhcable.kernels for channels {', '.join(s.name for s in specs) or 'none'}: do not edit."""
 import math
 
 import numba
 import numpy as np
 
-from hhcable.kernels import PROBE_GATE, PROBE_V, record_frames, solve_step
+from hhcable.kernels import PROBE_GATE, PROBE_V, add_stimuli, eliminate_part, record_frames, solve_pivot, \
+    solve_step, substitute_part, tables_usable
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
 
@@ -244,6 +548,63 @@ def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, 
         if bad >= 0:
             return k, bad
         membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
+        record(k + 1, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(k + 1, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return -1, -1
+
+
+@numba.njit(cache=True, parallel=True)
+def run_parallel(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
+                 thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind,
+                 probe_cls, probe_row, probe_col, probe_node, traces, inv_dv, ranges, pivot, path, owner,
+                 {part_args}):
+    """As run, the forest cut into parts (kernels.plan_parts), one per thread.
+
+    Per step: parts eliminated in parallel, the pivot solved, parts substituted in
+    parallel, then each part's membrane and the next step's elimination in parallel.
+    """
+    n = v.size
+    n_parts = ranges.shape[0]
+    g, ge = np.zeros(n), np.zeros(n)
+    d_acc, r_acc = np.zeros(n), np.zeros(n)
+    fac, x = np.empty(n), np.empty(n)
+    part_d, part_r = np.zeros(n_parts), np.zeros(n_parts)
+    part_on, part_bad = np.ones(n_parts, np.bool_), np.full(n_parts, -1, np.int64)
+{use_now}
+    crossing = False
+    for i in range(n):
+        crossing |= not math.isnan(thresholds[i])
+    membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+    if first == 0:
+        record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    for k in range(first, last):
+        if k == first:
+            add_stimuli(k, stim_nodes, stim_amp, r_acc)
+            for w in numba.prange(n_parts):
+                part_d[w], part_r[w] = eliminate_part(ranges[w], pivot, path, w == owner, parent, off, axial_diag,
+                                                      c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x)
+        solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+        for w in numba.prange(n_parts):
+            part_on[w], part_bad[w] = substitute_part(k, dt, crank, ranges[w], pivot, path, w == owner, parent, fac,
+                                                      x, v, thresholds, crossings, above, t, crossing)
+        on_table = True
+        bad = -1
+        for w in range(n_parts):
+            on_table &= part_on[w]
+            if part_bad[w] >= 0 and (bad < 0 or part_bad[w] < bad):
+                bad = part_bad[w]
+        if bad >= 0:
+            return k, bad
+{usable}
+        more = k + 1 < last
+        if more:
+            add_stimuli(k + 1, stim_nodes, stim_amp, r_acc)
+        for w in numba.prange(n_parts):
+{by_part}
+            if more:
+                part_d[w], part_r[w] = eliminate_part(ranges[w], pivot, path, w == owner, parent, off, axial_diag,
+                                                      c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x)
         record(k + 1, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_frames(k + 1, v, rec_every, rec_start, rec_stop, rec_off, frames)
     return -1, -1
