@@ -516,17 +516,19 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         kind[i] = kernels.PROBE_GATE if gate else kernels.PROBE_CURRENT
         row[i] = (grp.spec.gate_names if gate else grp.spec.current_names).index(var)
     rec = np.array(recording, dtype=np.int64).reshape(-1, 4)
-    args = (float(engine.dt), bool(crank), solver.parent.astype(np.int64), -solver.g_axial, solver.axial_diag,
+    parent = solver.parent.astype(np.int64)
+    args = (float(engine.dt), bool(crank), parent, kernels.special_nodes(parent, stim_nodes), -solver.g_axial,
+            solver.axial_diag,
             np.ascontiguousarray(c_over_dt), np.ascontiguousarray(g_scale), v, stim_nodes,
             np.ascontiguousarray(stim_amp), thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(),
             rec[:, 3].copy(), rec[:, 0].copy(), frame_buffer, kind, cls_index, row, col, node_of, traces,
             1.0 / TABLE_DV)
     n_threads = engine.threads_for(v.size)
     if n_threads > 1:
-        plan = kernels.plan_parts(args[2], n_threads)
+        plan = kernels.plan_parts(parent, n_threads)
         run = module.run_parallel
         cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
-        group_args = [*args[-1:], plan.ranges, plan.pivot, plan.path, plan.owner, *group_args, *cuts]
+        group_args = [*args[-1:], plan.solve, plan.pivot, plan.path, plan.owner, *group_args, *cuts]
         args = args[:-1]
     else:
         run = module.run

@@ -51,62 +51,29 @@ def _jit(func):
     return numba.njit(cache=True)(func) if AVAILABLE else func
 
 
+#: Bounds on the running products of the elimination (see :func:`eliminate_part`); powers of
+#: two, so rescaling by them rounds nothing.
+_BIG, _SMALL = 2.0 ** 400, 2.0 ** -400
+
+
 @_jit
-def solve_step(k, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
+def solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
                stim_nodes, stim_amp, thresholds, crossings, above, t, crossing):
-    """One implicit voltage step: assemble, eliminate, substitute; crossings; the range check.
+    """One implicit voltage step on one thread: assemble, eliminate, substitute; crossings; the range check.
 
     Solves ``(C/dt + g + L) v' = C/dt v + g e + I`` in place in ``v`` (Crank–Nicolson: over
     dt/2, then ``v' = 2 v_half - v``) and zeroes ``g``, ``ge`` for the next step's channels.
-    Returns ``(on_table, bad)``: whether every new voltage lies on the rate tables, and the
-    first node whose voltage is not finite (-1 if none).
+    ``special`` lists, ascending, the nodes where a chain of first children breaks
+    (:func:`special_nodes`).  Returns ``(on_table, bad)``: whether every new voltage lies on
+    the rate tables, and the first node whose voltage is not finite (-1 if none).
     """
-    n = v.size
-    for s in range(stim_nodes.size):
-        r_acc[stim_nodes[s]] += stim_amp[k, s]
-    # Hines elimination from the leaves (every parent precedes its children), with the
-    # system assembled on the way.  A node's first child is the node after it; its
-    # elimination is carried in registers (cd, cr).
-    cd, cr = 0.0, 0.0
-    for i in range(n - 1, -1, -1):
-        d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - cd
-        rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
-        g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
-        r = 1.0 / d
-        f = off[i] * r
-        fac[i] = f
-        x[i] = rr * r
-        p = parent[i]
-        cd, cr = 0.0, 0.0
-        if p == i - 1:
-            cd, cr = f * off[i], f * rr
-        elif p >= 0:
-            d_acc[p] -= f * off[i]
-            r_acc[p] -= f * rr
-    # Substitution from the roots, then Crank–Nicolson's extrapolation and crossings.
-    xp = 0.0
-    on_table = True
-    bad = -1
-    for i in range(n):
-        p = parent[i]
-        if p == i - 1:
-            xp = x[i] - fac[i] * xp
-        elif p >= 0:
-            xp = x[i] - fac[i] * x[p]
-        else:
-            xp = x[i]
-        x[i] = xp
-        vn = xp * 2.0 - v[i] if crank else xp
-        if crossing:
-            now = vn >= thresholds[i]
-            if now and not above[i] and math.isnan(crossings[i]):
-                crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
-            above[i] = now
-        on_table &= vn >= TABLE_V_MIN and vn < TABLE_V_MAX
-        if bad < 0 and not math.isfinite(vn):
-            bad = i
-        v[i] = vn
-    return on_table, bad
+    whole = np.empty((1, 2), np.int64)
+    whole[0, 0], whole[0, 1] = 0, v.size
+    add_stimuli(k, stim_nodes, stim_amp, r_acc)
+    eliminate_part(whole, special, -1, special[:0], False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                   d_acc, r_acc, fac, x)
+    return substitute_part(k, dt, crank, whole, special, -1, special[:0], False, parent, fac, x, v, thresholds,
+                           crossings, above, t, crossing)
 
 
 @_jit
@@ -120,74 +87,89 @@ def record_frames(k, v, rec_every, rec_start, rec_stop, rec_off, frames):
                 frames[base + j] = v[rec_start[r] + j]
 
 
-# -- the step split into parts stepped by threads ------------------------------------------------
-# A plan (:func:`plan_parts`) cuts the forest into parts of whole components: whole cells, or
-# the pieces one cell falls into when a single node, the pivot, is taken out of it.  Each
-# part is eliminated towards its cell's root, or towards the pivot, on its own thread; the
-# pivot's scalar equation is solved; each part is substituted back on its own thread.
-# Components of the cell around the pivot that hold the cell's root (the part "above" the
-# pivot) are eliminated along the path from the root down to the pivot, the reverse of the
-# usual direction, which Gaussian elimination on a tree allows without fill-in.
+# -- the voltage solve, whole or in parts ----------------------------------------------------------
+# Hines elimination from the leaves towards the roots, then substitution back.  Along a chain
+# of first children (node i's parent is i - 1), each node's pivot d_i = A_i - o_i^2 / d_(i+1)
+# is carried as a ratio N_i / D_i of running products (N_i = A_i N_(i+1) - o_i^2 N_(i+2),
+# D_i = N_(i+1)), so the loop-carried dependency is a multiply-add, not a division; the
+# products are rescaled by powers of two to stay in range.  Only ``special`` nodes (chain
+# breaks: roots, first nodes of branches, branch points, stimulated nodes) read the parent
+# array and the accumulators of non-adjacent children.
+#
+# Threads: a plan (:func:`plan_parts`) cuts the forest into parts of whole components, whole
+# cells or the pieces one cell falls into when one node, the pivot, is taken out of it.  Each
+# part is eliminated on its own thread, towards its cells' roots or towards the pivot; the
+# pivot's scalar equation is solved; each part is substituted back on its own thread.  The
+# piece above the pivot is eliminated along the path from the root down to the pivot, the
+# reverse of the usual direction (Gaussian elimination on a tree allows any leaf-first order
+# without fill-in).
 @_jit
-def _solve_row(i, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, cd, cr):
-    """Diagonal and right-hand side of node ``i`` with what its children added; zeroes its accumulators."""
-    d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - cd
-    rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
-    g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
-    return d, rr
+def eliminate_part(ranges, special, pivot, path, owner, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
+                   r_acc, fac, x):
+    """Eliminate the nodes of ``ranges`` (rows ``(start, stop)``), then the ``path`` if ``owner``.
 
-
-@_jit
-def eliminate_part(ranges, pivot, path, owner, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc,
-                   fac, x):
-    """Eliminate one part (its node ``ranges``, rows ``(start, stop)``); what it adds to the pivot's row.
-
-    Nodes are eliminated from the last to the first as in :func:`solve_step` (so a part of
-    whole cells gives the same numbers, bit for bit); the pivot is left to
-    :func:`solve_pivot`, and, when ``owner``, the ``path`` from the root to the pivot is
-    eliminated from the root down.  Returns ``(d, r)`` to subtract from the pivot's
+    Leaves ``fac`` (each node's coupling to the node it was eliminated into, over its pivot)
+    and ``x`` (its right-hand side over its pivot) for :func:`substitute_part`, and zeroes
+    ``g``, ``ge`` and the accumulators.  Returns ``(d, r)`` to subtract from the pivot's
     diagonal and right-hand side.
     """
     to_d, to_r = 0.0, 0.0
-    pj = path.size - 1 if owner else -1
     for rho in range(ranges.shape[0] - 1, -1, -1):
         a, b = ranges[rho, 0], ranges[rho, 1]
-        cd, cr = 0.0, 0.0
+        s = np.searchsorted(special, b) - 1
+        n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0  # nothing carried into the next node
         for i in range(b - 1, a - 1, -1):
-            if i == pivot:
-                continue
-            if pj >= 0 and i == path[pj]:
-                pj -= 1
-                continue
-            d, rr = _solve_row(i, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, cd, cr)
-            r = 1.0 / d
+            big = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i]
+            rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i]
+            g[i], ge[i] = 0.0, 0.0
+            brk = i == a
+            if s >= 0 and special[s] == i:
+                s -= 1
+                brk = True
+                big += d_acc[i]
+                rr += r_acc[i]
+                d_acc[i], r_acc[i] = 0.0, 0.0
+            num = big * n_up - o2 * d_up
+            den = n_up
+            if not (_SMALL < abs(num) < _BIG):
+                scale = _SMALL if abs(num) >= _BIG else _BIG
+                num *= scale
+                den *= scale
+            rr -= cr
+            r = den / num
             f = off[i] * r
             fac[i] = f
             x[i] = rr * r
-            p = parent[i]
-            cd, cr = 0.0, 0.0
-            if p < 0:
-                pass
-            elif p == pivot:
-                to_d += f * off[i]
-                to_r += f * rr
-            elif p == i - 1 and i > a and not (pj >= 0 and path[pj] == p):
-                cd, cr = f * off[i], f * rr
-            else:
-                d_acc[p] -= f * off[i]
-                r_acc[p] -= f * rr
+            n_up, d_up, o2, cr = num, den, off[i] * off[i], f * rr
+            if brk:
+                p = parent[i]
+                if not (p == i - 1 and i > a):
+                    n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0
+                    if p >= 0 and p == pivot:
+                        to_d += f * off[i]
+                        to_r += f * rr
+                    elif p >= 0:
+                        d_acc[p] -= f * off[i]
+                        r_acc[p] -= f * rr
     if owner:
-        cd, cr = 0.0, 0.0
+        n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0
         for j in range(path.size):
             q = path[j]
             nxt = path[j + 1] if j + 1 < path.size else pivot
-            d, rr = _solve_row(q, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, cd, cr)
-            r = 1.0 / d
+            num = (g[q] * g_scale[q] + c_over_dt[q] + axial_diag[q] + d_acc[q]) * n_up - o2 * d_up
+            rr = ge[q] * g_scale[q] + v[q] * c_over_dt[q] + r_acc[q] - cr
+            g[q], ge[q], d_acc[q], r_acc[q] = 0.0, 0.0, 0.0, 0.0
+            den = n_up
+            if not (_SMALL < abs(num) < _BIG):
+                scale = _SMALL if abs(num) >= _BIG else _BIG
+                num *= scale
+                den *= scale
+            r = den / num
             f = off[nxt] * r
             fac[q] = f
             x[q] = rr * r
-            cd, cr = f * off[nxt], f * rr
-        to_d += cd
+            n_up, d_up, o2, cr = num, den, off[nxt] * off[nxt], f * rr
+        to_d += o2 * d_up / n_up
         to_r += cr
     return to_d, to_r
 
@@ -197,48 +179,43 @@ def solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_
     """The pivot's voltage (into ``x``) once every part has added its row to it (nothing without a pivot)."""
     if pivot < 0:
         return
-    d, rr = _solve_row(pivot, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, part_d.sum(),
-                       part_r.sum())
+    d = g[pivot] * g_scale[pivot] + c_over_dt[pivot] + axial_diag[pivot] + d_acc[pivot] - part_d.sum()
+    rr = ge[pivot] * g_scale[pivot] + v[pivot] * c_over_dt[pivot] + r_acc[pivot] - part_r.sum()
+    g[pivot], ge[pivot], d_acc[pivot], r_acc[pivot] = 0.0, 0.0, 0.0, 0.0
     x[pivot] = rr / d
 
 
 @_jit
-def _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing):
-    """Node ``i``'s new voltage from the solve's ``xp``, its crossing; ``(on the table, finite)``."""
-    vn = xp * 2.0 - v[i] if crank else xp
-    if crossing:
-        now = vn >= thresholds[i]
-        if now and not above[i] and math.isnan(crossings[i]):
-            crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
-        above[i] = now
-    v[i] = vn
-    return vn >= TABLE_V_MIN and vn < TABLE_V_MAX, math.isfinite(vn)
+def substitute_part(k, dt, crank, ranges, special, pivot, path, owner, parent, fac, x, v, thresholds, crossings,
+                    above, t, crossing):
+    """Substitute the nodes of ``ranges`` back (the pivot and the path first); new voltages and crossings.
 
-
-@_jit
-def substitute_part(k, dt, crank, ranges, pivot, path, owner, parent, fac, x, v, thresholds, crossings, above, t,
-                    crossing):
-    """Substitute one part back (the pivot solved); new voltages and crossings as :func:`solve_step`.
-
-    Returns ``(on_table, bad)`` for the part's nodes.
+    Returns ``(on_table, bad)`` for these nodes: whether every new voltage lies on the rate
+    tables, and the first node whose voltage is not finite (-1 if none).  ``x`` keeps the
+    solution at special nodes (the branch points the next nodes read).
     """
     if owner:
         for j in range(path.size - 1, -1, -1):
             q = path[j]
             x[q] -= fac[q] * x[path[j + 1] if j + 1 < path.size else pivot]
-    on_table = True
-    bad = -1
-    pj = 0 if owner else path.size
+            _finish(q, k, x[q], dt, crank, v, thresholds, crossings, above, t, crossing)
+    if pivot >= 0 and owner:
+        _finish(pivot, k, x[pivot], dt, crank, v, thresholds, crossings, above, t, crossing)
+    low, high, total = math.inf, -math.inf, 0.0
+    for j in range(path.size if owner else 0):
+        vn = v[path[j]]
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    if pivot >= 0 and owner:
+        vn = v[pivot]
+        low, high, total = min(low, vn), max(high, vn), total + vn
     for rho in range(ranges.shape[0]):
         a, b = ranges[rho, 0], ranges[rho, 1]
+        s = np.searchsorted(special, a)
         xp = 0.0
         for i in range(a, b):
-            if i == pivot:
-                xp = x[i]
-            elif pj < path.size and i == path[pj]:
-                xp = x[i]
-                pj += 1
-            else:
+            if i == a or (s < special.size and special[s] == i):
+                if s < special.size and special[s] == i:
+                    s += 1
                 p = parent[i]
                 if p == i - 1 and i > a:
                     xp = x[i] - fac[i] * xp
@@ -247,11 +224,60 @@ def substitute_part(k, dt, crank, ranges, pivot, path, owner, parent, fac, x, v,
                 else:
                     xp = x[i]
                 x[i] = xp
-            on, finite = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
-            on_table &= on
-            if bad < 0 and not finite:
-                bad = i
-    return on_table, bad
+            else:
+                xp = x[i] - fac[i] * xp
+            vn = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+            low, high, total = min(low, vn), max(high, vn), total + vn
+    bad = -1
+    if not math.isfinite(total):
+        bad = _first_bad(ranges, path if owner else path[:0], pivot if owner else -1, v)
+    return bad < 0 and low >= TABLE_V_MIN and high < TABLE_V_MAX, bad
+
+
+@_jit
+def _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing):
+    """Node ``i``'s new voltage (mV) from the solve's ``xp``, written to ``v``; its crossing."""
+    vn = xp * 2.0 - v[i] if crank else xp
+    if crossing:
+        now = vn >= thresholds[i]
+        if now and not above[i] and math.isnan(crossings[i]):
+            crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
+        above[i] = now
+    v[i] = vn
+    return vn
+
+
+@_jit
+def _first_bad(ranges, path, pivot, v):
+    """The first node of these whose voltage is not finite (-1 if none)."""
+    bad = -1
+    for i in path:
+        if not math.isfinite(v[i]) and (bad < 0 or i < bad):
+            bad = i
+    if pivot >= 0 and not math.isfinite(v[pivot]) and (bad < 0 or pivot < bad):
+        bad = pivot
+    for rho in range(ranges.shape[0]):
+        for i in range(ranges[rho, 0], ranges[rho, 1]):
+            if not math.isfinite(v[i]):
+                return i if bad < 0 or i < bad else bad
+    return bad
+
+
+@_jit
+def special_nodes(parent, extra):
+    """Nodes where a chain of first children breaks, ascending: roots, nodes whose parent is
+    not the node before them, those parents, and the nodes of ``extra`` (stimulated nodes)."""
+    n = parent.size
+    mark = np.zeros(n, np.bool_)
+    for i in range(n):
+        p = parent[i]
+        if p != i - 1 or p < 0:
+            mark[i] = True
+            if p >= 0:
+                mark[p] = True
+    for i in extra:
+        mark[i] = True
+    return np.flatnonzero(mark).astype(np.int64)
 
 
 @_jit
@@ -297,6 +323,8 @@ class Plan:
     ----------
     ranges : ndarray of int, shape (n_parts, n_ranges, 2)
         Each part's node ranges (start, stop), ascending, padded with empty ranges.
+    solve : ndarray of int, shape (n_parts, n_solve_ranges, 2)
+        The same without the pivot and the path (eliminated apart).
     pivot : int
         The node a cell is split at (-1 if cells are not split).
     path : ndarray of int
@@ -309,6 +337,8 @@ class Plan:
         self.ranges = ranges
         self.pivot, self.owner = int(pivot), int(owner)
         self.path = np.asarray(path, dtype=np.int64)
+        apart = np.sort(np.concatenate([self.path, [self.pivot] if self.pivot >= 0 else []])).astype(np.int64)
+        self.solve = _padded([_without(rs, apart) for rs in ranges])
 
     @property
     def n_parts(self):
@@ -367,6 +397,11 @@ def plan_parts(parent, n_parts):
             node = int(parent[node])
         path = np.array(up[::-1], dtype=np.int64)
     parts = [sorted(r for (_, rs), w in zip(items, where) if w == part for r in rs) for part in range(n_parts)]
+    return Plan(_padded(parts), pivot, path, owner)
+
+
+def _padded(parts):
+    """Lists of ranges (start, stop), adjacent ones merged, as one array padded with empty ranges."""
     merged = []
     for rs in parts:
         out = []
@@ -376,14 +411,25 @@ def plan_parts(parent, n_parts):
             if out and out[-1][1] == a:
                 out[-1] = (out[-1][0], b)
             else:
-                out.append((a, b))
+                out.append((int(a), int(b)))
         merged.append(out)
-    width = max(1, max(len(rs) for rs in merged))
-    ranges = np.zeros((n_parts, width, 2), dtype=np.int64)
+    ranges = np.zeros((len(parts), max(1, max(len(rs) for rs in merged)), 2), dtype=np.int64)
     for w, rs in enumerate(merged):
         if rs:
             ranges[w, :len(rs)] = rs
-    return Plan(ranges, pivot, path, owner)
+    return ranges
+
+
+def _without(ranges, apart):
+    """``ranges`` (start, stop) without the nodes of the ascending array ``apart``."""
+    out = []
+    for a, b in ranges:
+        start = a
+        for i in apart[np.searchsorted(apart, a):np.searchsorted(apart, b)]:
+            out.append((start, i))
+            start = i + 1
+        out.append((start, b))
+    return out
 
 
 def _split(parent, size, first, last, root, others, n_parts):
@@ -527,7 +573,7 @@ def record(k, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node
 
 
 @numba.njit(cache=True)
-def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
+def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
         crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls, probe_row,
         probe_col, probe_node, traces, inv_dv, {group_args}):
     """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays)."""
@@ -543,8 +589,9 @@ def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, 
         record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
     for k in range(first, last):
-        on_table, bad = solve_step(k, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
-                                   r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t, crossing)
+        on_table, bad = solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                                   d_acc, r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t,
+                                   crossing)
         if bad >= 0:
             return k, bad
         membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
@@ -554,9 +601,9 @@ def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, 
 
 
 @numba.njit(cache=True, parallel=True)
-def run_parallel(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
-                 thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind,
-                 probe_cls, probe_row, probe_col, probe_node, traces, inv_dv, ranges, pivot, path, owner,
+def run_parallel(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes,
+                 stim_amp, thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames,
+                 probe_kind, probe_cls, probe_row, probe_col, probe_node, traces, inv_dv, solve, pivot, path, owner,
                  {part_args}):
     """As run, the forest cut into parts (kernels.plan_parts), one per thread.
 
@@ -564,7 +611,7 @@ def run_parallel(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_s
     parallel, then each part's membrane and the next step's elimination in parallel.
     """
     n = v.size
-    n_parts = ranges.shape[0]
+    n_parts = solve.shape[0]
     g, ge = np.zeros(n), np.zeros(n)
     d_acc, r_acc = np.zeros(n), np.zeros(n)
     fac, x = np.empty(n), np.empty(n)
@@ -582,12 +629,13 @@ def run_parallel(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_s
         if k == first:
             add_stimuli(k, stim_nodes, stim_amp, r_acc)
             for w in numba.prange(n_parts):
-                part_d[w], part_r[w] = eliminate_part(ranges[w], pivot, path, w == owner, parent, off, axial_diag,
-                                                      c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x)
+                part_d[w], part_r[w] = eliminate_part(solve[w], special, pivot, path, w == owner, parent, off,
+                                                      axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac,
+                                                      x)
         solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
         for w in numba.prange(n_parts):
-            part_on[w], part_bad[w] = substitute_part(k, dt, crank, ranges[w], pivot, path, w == owner, parent, fac,
-                                                      x, v, thresholds, crossings, above, t, crossing)
+            part_on[w], part_bad[w] = substitute_part(k, dt, crank, solve[w], special, pivot, path, w == owner,
+                                                      parent, fac, x, v, thresholds, crossings, above, t, crossing)
         on_table = True
         bad = -1
         for w in range(n_parts):
@@ -603,8 +651,9 @@ def run_parallel(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_s
         for w in numba.prange(n_parts):
 {by_part}
             if more:
-                part_d[w], part_r[w] = eliminate_part(ranges[w], pivot, path, w == owner, parent, off, axial_diag,
-                                                      c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x)
+                part_d[w], part_r[w] = eliminate_part(solve[w], special, pivot, path, w == owner, parent, off,
+                                                      axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac,
+                                                      x)
         record(k + 1, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_frames(k + 1, v, rec_every, rec_start, rec_stop, rec_off, frames)
     return -1, -1
