@@ -51,6 +51,11 @@ def _jit(func):
     return numba.njit(cache=True)(func) if AVAILABLE else func
 
 
+def _inline(func):
+    """Compiled into its callers (a call per node would count references to every array it takes)."""
+    return numba.njit(cache=True, inline="always")(func) if AVAILABLE else func
+
+
 #: Bounds on the running products of the elimination (see :func:`eliminate_part`); powers of
 #: two, so rescaling by them rounds nothing.
 _BIG, _SMALL = 2.0 ** 400, 2.0 ** -400
@@ -103,6 +108,25 @@ def record_frames(k, v, rec_every, rec_start, rec_stop, rec_off, frames):
 # piece above the pivot is eliminated along the path from the root down to the pivot, the
 # reverse of the usual direction (Gaussian elimination on a tree allows any leaf-first order
 # without fill-in).
+@_inline
+def _chain_row(i, o_up, n_up, d_up, o2, cr, extra_d, extra_r, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """Eliminate node ``i`` (coupled by ``o_up`` to the node it is eliminated into) with what
+    the node before it in the elimination carries; zeroes its ``g``, ``ge``; its own carry."""
+    num = (g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + extra_d) * n_up - o2 * d_up
+    rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + extra_r - cr
+    g[i], ge[i] = 0.0, 0.0
+    den = n_up
+    if not (_SMALL < abs(num) < _BIG):
+        scale = _SMALL if abs(num) >= _BIG else _BIG
+        num *= scale
+        den *= scale
+    r = den / num
+    f = o_up * r
+    fac[i] = f
+    x[i] = rr * r
+    return num, den, o_up * o_up, f * rr
+
+
 @_jit
 def eliminate_part(ranges, special, pivot, path, owner, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
                    r_acc, fac, x):
@@ -117,58 +141,39 @@ def eliminate_part(ranges, special, pivot, path, owner, parent, off, axial_diag,
     for rho in range(ranges.shape[0] - 1, -1, -1):
         a, b = ranges[rho, 0], ranges[rho, 1]
         s = np.searchsorted(special, b) - 1
-        n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0  # nothing carried into the next node
-        for i in range(b - 1, a - 1, -1):
-            big = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i]
-            rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i]
-            g[i], ge[i] = 0.0, 0.0
-            brk = i == a
-            if s >= 0 and special[s] == i:
+        stop = b
+        n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0  # nothing carried
+        while stop > a:
+            # Nodes start+1..stop-1 continue a chain of first children; start is special or a.
+            start = a
+            if s >= 0 and special[s] >= a:
+                start = special[s]
                 s -= 1
-                brk = True
-                big += d_acc[i]
-                rr += r_acc[i]
-                d_acc[i], r_acc[i] = 0.0, 0.0
-            num = big * n_up - o2 * d_up
-            den = n_up
-            if not (_SMALL < abs(num) < _BIG):
-                scale = _SMALL if abs(num) >= _BIG else _BIG
-                num *= scale
-                den *= scale
-            rr -= cr
-            r = den / num
-            f = off[i] * r
-            fac[i] = f
-            x[i] = rr * r
-            n_up, d_up, o2, cr = num, den, off[i] * off[i], f * rr
-            if brk:
-                p = parent[i]
-                if not (p == i - 1 and i > a):
-                    n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0
-                    if p >= 0 and p == pivot:
-                        to_d += f * off[i]
-                        to_r += f * rr
-                    elif p >= 0:
-                        d_acc[p] -= f * off[i]
-                        r_acc[p] -= f * rr
+            for i in range(stop - 1, start, -1):
+                n_up, d_up, o2, cr = _chain_row(i, off[i], n_up, d_up, o2, cr, 0.0, 0.0, axial_diag, c_over_dt,
+                                                g_scale, v, g, ge, fac, x)
+            i = start
+            n_up, d_up, o2, cr = _chain_row(i, off[i], n_up, d_up, o2, cr, d_acc[i], r_acc[i], axial_diag,
+                                            c_over_dt, g_scale, v, g, ge, fac, x)
+            d_acc[i], r_acc[i] = 0.0, 0.0
+            p = parent[i]
+            if not (p == i - 1 and i > a):
+                if p >= 0 and p == pivot:
+                    to_d += o2 * d_up / n_up
+                    to_r += cr
+                elif p >= 0:
+                    d_acc[p] -= o2 * d_up / n_up
+                    r_acc[p] -= cr
+                n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0
+            stop = start
     if owner:
         n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0
         for j in range(path.size):
             q = path[j]
-            nxt = path[j + 1] if j + 1 < path.size else pivot
-            num = (g[q] * g_scale[q] + c_over_dt[q] + axial_diag[q] + d_acc[q]) * n_up - o2 * d_up
-            rr = ge[q] * g_scale[q] + v[q] * c_over_dt[q] + r_acc[q] - cr
-            g[q], ge[q], d_acc[q], r_acc[q] = 0.0, 0.0, 0.0, 0.0
-            den = n_up
-            if not (_SMALL < abs(num) < _BIG):
-                scale = _SMALL if abs(num) >= _BIG else _BIG
-                num *= scale
-                den *= scale
-            r = den / num
-            f = off[nxt] * r
-            fac[q] = f
-            x[q] = rr * r
-            n_up, d_up, o2, cr = num, den, off[nxt] * off[nxt], f * rr
+            o_up = off[path[j + 1] if j + 1 < path.size else pivot]
+            n_up, d_up, o2, cr = _chain_row(q, o_up, n_up, d_up, o2, cr, d_acc[q], r_acc[q], axial_diag, c_over_dt,
+                                            g_scale, v, g, ge, fac, x)
+            d_acc[q], r_acc[q] = 0.0, 0.0
         to_d += o2 * d_up / n_up
         to_r += cr
     return to_d, to_r
@@ -211,30 +216,36 @@ def substitute_part(k, dt, crank, ranges, special, pivot, path, owner, parent, f
     for rho in range(ranges.shape[0]):
         a, b = ranges[rho, 0], ranges[rho, 1]
         s = np.searchsorted(special, a)
+        start = a
         xp = 0.0
-        for i in range(a, b):
-            if i == a or (s < special.size and special[s] == i):
-                if s < special.size and special[s] == i:
-                    s += 1
-                p = parent[i]
-                if p == i - 1 and i > a:
-                    xp = x[i] - fac[i] * xp
-                elif p >= 0:
-                    xp = x[i] - fac[i] * x[p]
-                else:
-                    xp = x[i]
-                x[i] = xp
-            else:
+        while start < b:
+            if s < special.size and special[s] == start:
+                s += 1
+            stop = special[s] if s < special.size and special[s] < b else b
+            # start is special or a: its parent may be any node before it
+            i = start
+            p = parent[i]
+            if p == i - 1 and i > a:
                 xp = x[i] - fac[i] * xp
+            elif p >= 0:
+                xp = x[i] - fac[i] * x[p]
+            else:
+                xp = x[i]
+            x[i] = xp
             vn = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
             low, high, total = min(low, vn), max(high, vn), total + vn
+            for i in range(start + 1, stop):
+                xp = x[i] - fac[i] * xp
+                vn = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+                low, high, total = min(low, vn), max(high, vn), total + vn
+            start = stop
     bad = -1
     if not math.isfinite(total):
         bad = _first_bad(ranges, path if owner else path[:0], pivot if owner else -1, v)
     return bad < 0 and low >= TABLE_V_MIN and high < TABLE_V_MAX, bad
 
 
-@_jit
+@_inline
 def _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing):
     """Node ``i``'s new voltage (mV) from the solve's ``xp``, written to ``v``; its crossing."""
     vn = xp * 2.0 - v[i] if crank else xp
