@@ -528,8 +528,8 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         plan = kernels.plan_parts(parent, n_threads)
         run = module.run_parallel
         cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
-        group_args = [*args[-1:], plan.solve, plan.pivot, plan.path, plan.owner, *group_args, *cuts]
-        args = args[:-1]
+        mine = [_owned(plan, nodes) for nodes in (stim_nodes, node_of, rec[:, 2])]
+        group_args = [plan.solve, plan.pivot, plan.path, plan.owner, *mine, *group_args, *cuts]
     else:
         run = module.run
     engine.threads_used = n_threads
@@ -557,6 +557,18 @@ def _chunks(run, args, group_args, n_steps, progress, compile_s):
     if progress:
         progress.done()
     return None, time.perf_counter() - start, compile_s
+
+
+def _owned(plan, nodes):
+    """For each part, the indices of ``nodes`` in its ranges, padded with -1: shape (n_parts, len(nodes) + 1)."""
+    out = np.full((plan.n_parts, len(nodes) + 1), -1, dtype=np.int64)
+    for w in range(plan.n_parts):
+        inside = np.zeros(len(nodes), bool)
+        for a, b in plan.ranges[w]:
+            inside |= (nodes >= a) & (nodes < b)
+        which = np.flatnonzero(inside)
+        out[w, :which.size] = which
+    return out
 
 
 def _cuts(plan, ptr, nodes):
