@@ -24,6 +24,7 @@ run with :class:`~hhcable.errors.SimulationError` naming the time and the place.
 """
 
 import contextlib
+import sys
 import threading
 import time
 
@@ -236,7 +237,8 @@ class Engine:
     backend : {"auto", "numpy", "numba"}
     threads : int, optional
         Threads stepping the compiled kernel (see :func:`check_threads`); None: every core
-        when the system has at least :data:`THREADS_MIN_NODES` nodes, else one.
+        numba may use when the system has at least :data:`THREADS_MIN_NODES` nodes (and this
+        is not a Dask worker), else one.
     """
 
     def __init__(self, simulations, backend="auto", threads=None):
@@ -252,8 +254,21 @@ class Engine:
 
         most = numba.config.NUMBA_NUM_THREADS
         if self.threads is None:
-            return most if n_nodes >= THREADS_MIN_NODES else 1
+            # A Dask worker already shares the cores out among tasks: threads would oversubscribe them.
+            return most if n_nodes >= THREADS_MIN_NODES and not _in_dask_worker() else 1
         return min(self.threads, most)
+
+
+def _in_dask_worker():
+    """Whether this runs inside a dask.distributed worker (only asked if distributed is imported)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
 
     def which_backend(self):
         """``"numba"`` or ``"numpy"``: who steps (InputError if numba is asked for and missing)."""

@@ -408,11 +408,7 @@ def plan_parts(parent, n_parts):
         items = [it for it in items if it[1][0][0] != big] + pieces
         where, loads = _deal([s for s, _ in items], n_parts)
         owner = int(where[len(items) - len(pieces)])
-        node, up = int(parent[pivot]), []
-        while node >= 0:
-            up.append(node)
-            node = int(parent[node])
-        path = np.array(up[::-1], dtype=np.int64)
+        path = _ancestors(parent, pivot)
     parts = [sorted(r for (_, rs), w in zip(items, where) if w == part for r in rs) for part in range(n_parts)]
     return Plan(_padded(parts), pivot, path, owner)
 
@@ -441,38 +437,67 @@ def _without(ranges, apart):
     """``ranges`` (start, stop) without the nodes of the ascending array ``apart``."""
     out = []
     for a, b in ranges:
-        start = a
-        for i in apart[np.searchsorted(apart, a):np.searchsorted(apart, b)]:
-            out.append((start, i))
-            start = i + 1
-        out.append((start, b))
+        cut = apart[np.searchsorted(apart, a):np.searchsorted(apart, b)]
+        starts, stops = np.r_[a, cut + 1], np.r_[cut, b]
+        keep = stops > starts
+        out += list(zip(starts[keep].tolist(), stops[keep].tolist()))
+    return out
+
+
+@_jit
+def _ancestors(parent, node):
+    """The nodes from the root down to ``node``'s parent."""
+    count, i = 0, parent[node]
+    while i >= 0:
+        count += 1
+        i = parent[i]
+    out = np.empty(count, np.int64)
+    i = parent[node]
+    while i >= 0:
+        count -= 1
+        out[count] = i
+        i = parent[i]
     return out
 
 
 def _split(parent, size, first, last, root, others, n_parts):
     """The best pivot in the cell rooted at ``root``: ``(pivot, pieces)``, or None."""
     a, b = root, root + int(size[root])
-    nodes = np.arange(a, b)
-    whole = (first[a:b] == nodes) & (last[a:b] - first[a:b] + 1 == size[a:b])  # subtree = a run of nodes
-    kids = np.arange(a + 1, b)
-    largest = np.zeros(b - a, dtype=np.int64)
-    np.maximum.at(largest, parent[kids] - a, size[kids])
-    ok = whole.copy()
-    np.logical_and.at(ok, parent[kids] - a, whole[kids - a])
-    above = size[a] - size[a:b]
-    worst = np.where(ok, np.maximum(largest, above + 1), b - a + 1)
+    worst = _largest_piece(parent, size, first, last, a, b)
     best = None
-    for r in nodes[np.argsort(worst, kind="stable")[:PIVOT_CANDIDATES]]:
-        if not ok[r - a]:
+    k = min(PIVOT_CANDIDATES, b - a)
+    for r in a + np.argpartition(worst, k - 1)[:k]:
+        if worst[r - a] > b - a:
             continue
-        children = kids[parent[kids] == r]
         end = int(r + size[r])
-        pieces = [(int(above[r - a]) + 1, [(a, int(r) + 1), (end, b)])]
-        pieces += [(int(size[c]), [(int(c), int(c + size[c]))]) for c in children]
+        pieces = [(int(size[a] - size[r]) + 1, [(a, int(r) + 1), (end, b)])]
+        c = int(r) + 1
+        while c < end:  # the children of r: subtrees one after the other
+            pieces.append((int(size[c]), [(c, int(c + size[c]))]))
+            c += int(size[c])
         _, loads = _deal(others + [s for s, _ in pieces], n_parts)
         if best is None or loads.max() < best[0]:
             best = (loads.max(), int(r), pieces)
     return None if best is None else best[1:]
+
+
+@_jit
+def _largest_piece(parent, size, first, last, a, b):
+    """For each node of the cell [a, b): the largest piece the cell falls into without it
+    (b - a + 1 where it or a child's subtree is not a run of consecutive nodes)."""
+    whole = np.empty(b - a, np.bool_)
+    for i in range(a, b):
+        whole[i - a] = first[i] == i and last[i] - first[i] + 1 == size[i]
+    worst = np.empty(b - a, np.int64)
+    for i in range(a, b):
+        worst[i - a] = size[a] - size[i] + 1 if whole[i - a] else b - a + 1
+    for i in range(a + 1, b):
+        p = parent[i] - a
+        if not whole[i - a]:
+            worst[p] = b - a + 1
+        elif worst[p] <= b - a:
+            worst[p] = max(worst[p], size[i])
+    return worst
 
 
 # -- generating the model's kernel --------------------------------------------------------------
