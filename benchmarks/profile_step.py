@@ -4,12 +4,13 @@ Usage::
 
     python benchmarks/profile_step.py [MODEL ...] [--repeats N]     # models of benchmarks/models.py
 
-For each model (hhcable's numba kernel on one thread) it times, in ns per compartment-step,
-best of ``--repeats``: the whole compiled run (``Result.run_wall_s``); the voltage solve
-alone (:func:`hhcable.kernels.solve_step` over the same arrays); the channels alone (the
-generated ``membrane`` loop); and the memory floor: the bytes the step touches per
-compartment (counted from the arrays each pass reads and writes, below) over this machine's
-streaming bandwidth (numpy ``a += b`` over arrays of the model's size).
+For each model (hhcable's numba kernel on one thread) it times, in ns per compartment-step:
+the whole compiled run (``Result.run_wall_s``, wall time); the voltage solve alone
+(:func:`hhcable.kernels.solve_step` over the same arrays) and the channels alone (the
+generated ``membrane`` loop), least CPU time of ``--repeats``; and the memory floor: the
+bytes the step moves per compartment (counted from the arrays each pass reads and writes,
+below) over this machine's streaming bandwidth (numpy ``a += b`` over a working set of the
+step's size).
 """
 
 import argparse
@@ -29,20 +30,24 @@ NS_PER_S = 1e9
 WORD = 8
 
 
-def solver_bytes(n_special=0):
-    """Bytes per compartment the voltage solve moves (see benchmarks/README.md)."""
-    elim_read = 7  # g, ge, g_scale, c_over_dt, axial_diag, v, off
-    elim_write = 4  # g and ge zeroed, fac, x
-    subst_read = 3  # x, fac, v
-    subst_write = 1  # v
-    return (elim_read + elim_write + subst_read + subst_write) * WORD
+def solver_bytes():
+    """Words (8 bytes) per compartment the voltage solve moves, backward Euler without crossings.
+
+    Elimination reads g, ge, g_scale, c_over_dt, axial_diag, v, off and writes g and ge
+    (zeroed), fac and x; substitution reads x and fac and writes v.  Stores to arrays the pass
+    did not read cost a read too (the cache line is fetched first): fac, x and v.
+    """
+    read, write, fetched = 7 + 2, 4 + 1, 3
+    return read + write + fetched
 
 
-def membrane_bytes(spec):
-    """Bytes per compartment the generated membrane loop of one channel class moves."""
-    read = 1 + 1 + len(spec.params) + len(spec.gates) + 2  # nodes, v, params, states, g, ge
-    write = len(spec.gates) + 2  # states, g, ge
-    return (read + write) * WORD
+def membrane_words(spec):
+    """Words per compartment the generated membrane loop of one channel class moves (rate tables).
+
+    It reads the node index, v, every parameter and gate and g, ge, and writes the gates and
+    g, ge (the table rows it reads stay in cache: neighbouring voltages share them).
+    """
+    return (1 + 1 + len(spec.params) + len(spec.gates) + 2) + (len(spec.gates) + 2)
 
 
 def capture(model):
@@ -81,11 +86,12 @@ def capture(model):
 
 
 def best(func, repeats):
+    """Least CPU time (s) of ``repeats`` calls: CPU time, so that other work on the machine counts less."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         func()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
 
 
@@ -118,11 +124,13 @@ def profile(name, model, repeats):
 
     solve_ns = best(solve, repeats) * per
     membrane_ns = best(membrane, repeats) * per
-    a, b = np.ones(n), np.ones(n)
-    stream = best(lambda: [np.add(a, b, out=a) for _ in range(20)], repeats) / (20 * 3 * WORD * n)  # s per byte
-    nbytes = solver_bytes() + membrane_bytes(hc.HH.spec())
+    words = solver_bytes() + membrane_words(hc.HH.spec())
+    # Streaming bandwidth over a working set as large as the step's: a += b moves 3 words a node.
+    a = np.ones(n * words // 3)
+    b = np.ones_like(a)
+    stream = best(lambda: [np.add(a, b, out=a) for _ in range(5)], repeats) / (5 * 3 * WORD * a.size)  # s per byte
     return {"model": name, "n": n, "whole": whole, "solve": solve_ns, "membrane": membrane_ns,
-            "bytes": nbytes, "GB_s": 1e-9 / stream, "floor": nbytes * stream * NS_PER_S}
+            "bytes": words * WORD, "GB_s": 1e-9 / stream, "floor": words * WORD * stream * NS_PER_S}
 
 
 def main(argv=None):

@@ -227,6 +227,18 @@ def record_bytes(simulations, n_steps):
     return total
 
 
+def _in_dask_worker():
+    """Whether this runs inside a dask.distributed worker (only asked if distributed is imported)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
 class Engine:
     """Steps a list of simulations as one system (see the module docstring).
 
@@ -257,18 +269,6 @@ class Engine:
             # A Dask worker already shares the cores out among tasks: threads would oversubscribe them.
             return most if n_nodes >= THREADS_MIN_NODES and not _in_dask_worker() else 1
         return min(self.threads, most)
-
-
-def _in_dask_worker():
-    """Whether this runs inside a dask.distributed worker (only asked if distributed is imported)."""
-    distributed = sys.modules.get("distributed")
-    if distributed is None:
-        return False
-    try:
-        distributed.get_worker()
-    except ValueError:
-        return False
-    return True
 
     def which_backend(self):
         """``"numba"`` or ``"numpy"``: who steps (InputError if numba is asked for and missing)."""

@@ -56,11 +56,6 @@ def _inline(func):
     return numba.njit(cache=True, inline="always")(func) if AVAILABLE else func
 
 
-#: Bounds on the running products of the elimination (see :func:`eliminate_part`); powers of
-#: two, so rescaling by them rounds nothing.
-_BIG, _SMALL = 2.0 ** 400, 2.0 ** -400
-
-
 @_jit
 def solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
                stim_nodes, stim_amp, thresholds, crossings, above, t, crossing):
@@ -96,12 +91,10 @@ def record_frames(k, rows, v, rec_every, rec_start, rec_stop, rec_off, frames):
 
 # -- the voltage solve, whole or in parts ----------------------------------------------------------
 # Hines elimination from the leaves towards the roots, then substitution back.  Along a chain
-# of first children (node i's parent is i - 1), each node's pivot d_i = A_i - o_i^2 / d_(i+1)
-# is carried as a ratio N_i / D_i of running products (N_i = A_i N_(i+1) - o_i^2 N_(i+2),
-# D_i = N_(i+1)), so the loop-carried dependency is a multiply-add, not a division; the
-# products are rescaled by powers of two to stay in range.  Only ``special`` nodes (chain
-# breaks: roots, first nodes of branches, branch points, stimulated nodes) read the parent
-# array and the accumulators of non-adjacent children.
+# of first children (node i's parent is i - 1) the elimination is carried in registers, in a
+# tight loop; only ``special`` nodes (chain breaks: roots, first nodes of branches, branch
+# points, stimulated nodes) read the parent array and the accumulators of non-adjacent
+# children.  The arithmetic is that of the classic loop, node for node.
 #
 # Threads: a plan (:func:`plan_parts`) cuts the forest into parts of whole components, whole
 # cells or the pieces one cell falls into when one node, the pivot, is taken out of it.  Each
@@ -111,22 +104,18 @@ def record_frames(k, rows, v, rec_every, rec_start, rec_stop, rec_off, frames):
 # reverse of the usual direction (Gaussian elimination on a tree allows any leaf-first order
 # without fill-in).
 @_inline
-def _chain_row(i, o_up, n_up, d_up, o2, cr, extra_d, extra_r, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+def _chain_row(i, o_up, cd, cr, extra_d, extra_r, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
     """Eliminate node ``i`` (coupled by ``o_up`` to the node it is eliminated into) with what
-    the node before it in the elimination carries; zeroes its ``g``, ``ge``; its own carry."""
-    num = (g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + extra_d) * n_up - o2 * d_up
+    the node before it in the elimination carries (``cd``, ``cr``); zeroes its ``g``, ``ge``;
+    its own carry."""
+    d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + extra_d - cd
     rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + extra_r - cr
     g[i], ge[i] = 0.0, 0.0
-    den = n_up
-    if not (_SMALL < abs(num) < _BIG):
-        scale = _SMALL if abs(num) >= _BIG else _BIG
-        num *= scale
-        den *= scale
-    r = den / num
+    r = 1.0 / d
     f = o_up * r
     fac[i] = f
     x[i] = rr * r
-    return num, den, o_up * o_up, f * rr
+    return f * o_up, f * rr
 
 
 @_jit
@@ -144,7 +133,7 @@ def eliminate_part(ranges, special, pivot, path, owner, parent, off, axial_diag,
         a, b = ranges[rho, 0], ranges[rho, 1]
         s = np.searchsorted(special, b) - 1
         stop = b
-        n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0  # nothing carried
+        cd, cr = 0.0, 0.0  # nothing carried
         while stop > a:
             # Nodes start+1..stop-1 continue a chain of first children; start is special or a.
             start = a
@@ -152,31 +141,29 @@ def eliminate_part(ranges, special, pivot, path, owner, parent, off, axial_diag,
                 start = special[s]
                 s -= 1
             for i in range(stop - 1, start, -1):
-                n_up, d_up, o2, cr = _chain_row(i, off[i], n_up, d_up, o2, cr, 0.0, 0.0, axial_diag, c_over_dt,
-                                                g_scale, v, g, ge, fac, x)
+                cd, cr = _chain_row(i, off[i], cd, cr, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
             i = start
-            n_up, d_up, o2, cr = _chain_row(i, off[i], n_up, d_up, o2, cr, d_acc[i], r_acc[i], axial_diag,
-                                            c_over_dt, g_scale, v, g, ge, fac, x)
+            cd, cr = _chain_row(i, off[i], cd, cr, d_acc[i], r_acc[i], axial_diag, c_over_dt, g_scale, v, g, ge, fac,
+                                x)
             d_acc[i], r_acc[i] = 0.0, 0.0
             p = parent[i]
             if not (p == i - 1 and i > a):
                 if p >= 0 and p == pivot:
-                    to_d += o2 * d_up / n_up
+                    to_d += cd
                     to_r += cr
                 elif p >= 0:
-                    d_acc[p] -= o2 * d_up / n_up
+                    d_acc[p] -= cd
                     r_acc[p] -= cr
-                n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0
+                cd, cr = 0.0, 0.0
             stop = start
     if owner:
-        n_up, d_up, o2, cr = 1.0, 0.0, 0.0, 0.0
+        cd, cr = 0.0, 0.0
         for j in range(path.size):
             q = path[j]
             o_up = off[path[j + 1] if j + 1 < path.size else pivot]
-            n_up, d_up, o2, cr = _chain_row(q, o_up, n_up, d_up, o2, cr, d_acc[q], r_acc[q], axial_diag, c_over_dt,
-                                            g_scale, v, g, ge, fac, x)
+            cd, cr = _chain_row(q, o_up, cd, cr, d_acc[q], r_acc[q], axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
             d_acc[q], r_acc[q] = 0.0, 0.0
-        to_d += o2 * d_up / n_up
+        to_d += cd
         to_r += cr
     return to_d, to_r
 
