@@ -39,8 +39,8 @@ from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 
 #: Seconds of stepping between calls of a run's progress callback.
 PROGRESS_EVERY_S = 0.25
-#: Nodes from which a run with ``threads=None`` uses every core (below, the cost of waking the
-#: threads twice a step outweighs the work shared; measured in benchmarks/README.md).
+#: Nodes from which a run with ``threads=None`` uses every core: below, the threads' waits for
+#: each other (twice a step in a cell split at a pivot) cost about what they share out.
 THREADS_MIN_NODES = 20_000
 #: Who steps a run: the compiled kernel where numba is installed ("auto"), numpy only, or numba only.
 BACKENDS = ("auto", "numpy", "numba")
