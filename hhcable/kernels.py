@@ -4,7 +4,9 @@ Nothing here is written per channel.  For the set of channel classes a model use
 module writes the source of a small module (:func:`source`): one membrane loop per class,
 which advances the class's gates (rate table or exact rates) and adds its currents'
 conductances, calling the class's own gate and conductance functions compiled by numba;
-and the run loop, which calls the static solver step below and those membrane loops.  The
+and the run loop, which calls the static solver step below and those membrane loops
+(``run``, one thread; ``run_parallel``, the same step on threads over the parts of
+:func:`plan_parts`).  The
 source is written to a cache folder under a name that fingerprints every piece of code it
 calls (the channel functions, the helpers they call, this file), so numba's on-disk cache
 makes a second run of the same channels start in milliseconds, and any edit to a channel
