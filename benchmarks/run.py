@@ -6,6 +6,7 @@ Usage::
     python benchmarks/run.py --quick          # 1 repeat each (smoke run)
     python benchmarks/run.py --models squid axon30k --repeats 3
     python benchmarks/run.py --backend numpy    # only the numpy loop (default: numpy and numba)
+    python benchmarks/run.py --backend numba --threads 1 2 --no-neuron   # the kernel on 1 and 2 threads
 
 Every measurement runs in its own subprocess (so peak memory is that run's alone); the
 worker builds the model, initialises, and times only the time-stepping loop
@@ -52,7 +53,7 @@ def run_hhcable(model, options):
         sim.probe("v", at=0.5)
         sims.append(sim)
     n_comp = sum(s.cell.n_compartments for s in sims)
-    result = hc.Batch(sims, backend=options.get("backend", "auto")).run(model.tstop)[0]
+    result = hc.Batch(sims, backend=options.get("backend", "auto"), threads=options.get("threads")).run(model.tstop)[0]
     return n_comp, result.run_wall_s
 
 
@@ -186,6 +187,9 @@ def main(argv=None):
     p.add_argument("--exact-rates", action="store_true", help="hhcable without rate tables")
     p.add_argument("--backend", choices=("both", "numpy", "numba"), default="both",
                    help="hhcable backend(s) to time (default both; numba only if installed)")
+    p.add_argument("--threads", nargs="+", type=int,
+                   help="time the numba kernel on each of these thread counts (default: its default, "
+                        "every core for large models)")
     p.add_argument("--json", default=str(HERE / "results" / "latest.json"), help="where to write the table")
     p.add_argument("--worker", nargs=2, metavar=("SIMULATOR", "MODEL"), help=argparse.SUPPRESS)
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -207,6 +211,12 @@ def main(argv=None):
         if args.backend == "numba":
             p.error("--backend numba needs numba, which is not installed here")
         backends.remove("numba")
+    # Columns: each backend, and the numba kernel once per thread count asked for.
+    variants = {b: {"backend": b} for b in backends}
+    if args.threads and "numba" in variants:
+        del variants["numba"]
+        variants.update({f"numba_{n}t": {"backend": "numba", "threads": n} for n in args.threads})
+    backends = list(variants)
 
     rows = []
     header = (f"{'model':9} {'comps':>9} {'steps':>6} | "
@@ -220,7 +230,7 @@ def main(argv=None):
         runs = {key: [] for key in (*backends, "neuron")}
         for _ in range(repeats):
             for b in backends:
-                runs[b].append(measure("hhcable", name, {**options, "backend": b}))
+                runs[b].append(measure("hhcable", name, {**options, **variants[b]}))
             if use_neuron:
                 runs["neuron"].append(measure("neuron", name, {}))
         first = next((r for rs in runs.values() for r in rs if r), None)
@@ -256,7 +266,7 @@ def main(argv=None):
     import numpy
     machine = {"cpu": cpu_model(), "cores": len(__import__("os").sched_getaffinity(0)),
                "python": platform.python_version(), "numpy": numpy.__version__,
-               "numba": __import__("numba").__version__ if "numba" in backends else None,
+               "numba": __import__("numba").__version__ if any(b.startswith("numba") for b in backends) else None,
                "neuron": __import__("neuron").__version__ if use_neuron else None}
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
           f"numpy {machine['numpy']}, NEURON {machine['neuron'] or 'n/a'}")

@@ -7,7 +7,7 @@ temperature (and the same table setting and kinetic parameters) share one group,
 parameters that differ between cells held per node, so 64 HH axons cost the work of one.
 """
 
-from .engine import Engine, check_backend
+from .engine import Engine, check_backend, check_threads
 from .errors import InputError
 from .simulation import Simulation
 
@@ -25,6 +25,8 @@ class Batch:
     simulations : list of Simulation
     backend : {"auto", "numpy", "numba"}
         Who steps (see :class:`~hhcable.simulation.Simulation`).
+    threads : int, optional
+        Threads stepping the compiled kernel (see :class:`~hhcable.simulation.Simulation`).
 
     Examples
     --------
@@ -42,7 +44,7 @@ class Batch:
     [1, 1, 1]
     """
 
-    def __init__(self, simulations, backend="auto"):
+    def __init__(self, simulations, backend="auto", threads=None):
         sims = list(simulations) if not isinstance(simulations, Simulation) else [simulations]
         if not sims or not all(isinstance(s, Simulation) for s in sims):
             raise InputError("a batch needs a non-empty list of Simulation objects", key="simulations")
@@ -53,6 +55,7 @@ class Batch:
         self.simulations = sims
         self.dt, self.method = sims[0].dt, sims[0].method
         self.backend = check_backend(backend)
+        self.threads = check_threads(threads)
 
     def run(self, tstop, progress=None, workers=None, client=None):
         """Run every simulation from 0 to ``tstop`` (ms); a list of :class:`~hhcable.simulation.Result`.
@@ -72,7 +75,7 @@ class Batch:
             Split it over the workers of this Dask cluster.
         """
         if workers is None and client is None:
-            return Engine(self.simulations, backend=self.backend).run(tstop, progress)
+            return Engine(self.simulations, backend=self.backend, threads=self.threads).run(tstop, progress)
         return run_split(self, tstop, workers, client)
 
 

@@ -23,6 +23,9 @@ boundaries, the same as NEURON's sample at the middle of the step).  A voltage t
 run with :class:`~hhcable.errors.SimulationError` naming the time and the place.
 """
 
+import contextlib
+import sys
+import threading
 import time
 
 import numpy as np
@@ -37,8 +40,21 @@ from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 
 #: Seconds of stepping between calls of a run's progress callback.
 PROGRESS_EVERY_S = 0.25
+#: Nodes from which a run with ``threads=None`` uses every core: below, the threads' waits for
+#: each other (twice a step in a cell split at a pivot) cost about what they share out.
+THREADS_MIN_NODES = 20_000
 #: Who steps a run: the compiled kernel where numba is installed ("auto"), numpy only, or numba only.
 BACKENDS = ("auto", "numpy", "numba")
+
+
+def check_threads(threads):
+    """``threads`` if it is None or a positive whole number, else InputError."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise InputError(f"threads must be a whole number >= 1 or None (every core for large models), got "
+                         f"{threads!r}", key="threads")
+    return int(threads)
 
 
 def check_backend(backend):
@@ -212,6 +228,18 @@ def record_bytes(simulations, n_steps):
     return total
 
 
+def _in_dask_worker():
+    """Whether this runs inside a dask.distributed worker (only asked if distributed is imported)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
 class Engine:
     """Steps a list of simulations as one system (see the module docstring).
 
@@ -220,12 +248,28 @@ class Engine:
     simulations : list of Simulation
         Sharing dt and method.
     backend : {"auto", "numpy", "numba"}
+    threads : int, optional
+        Threads stepping the compiled kernel (see :func:`check_threads`); None: every core
+        numba may use when the system has at least :data:`THREADS_MIN_NODES` nodes (and this
+        is not a Dask worker), else one.
     """
 
-    def __init__(self, simulations, backend="auto"):
+    def __init__(self, simulations, backend="auto", threads=None):
         self.simulations = simulations
         self.dt, self.method = simulations[0].dt, simulations[0].method
         self.backend = check_backend(backend)
+        self.threads = check_threads(threads)
+        self.threads_used = 1
+
+    def threads_for(self, n_nodes):
+        """Threads for a compiled run of ``n_nodes`` nodes: as asked, at most numba's thread count."""
+        import numba
+
+        most = numba.config.NUMBA_NUM_THREADS
+        if self.threads is None:
+            # A Dask worker already shares the cores out among tasks: threads would oversubscribe them.
+            return most if n_nodes >= THREADS_MIN_NODES and not _in_dask_worker() else 1
+        return min(self.threads, most)
 
     def which_backend(self):
         """``"numba"`` or ``"numpy"``: who steps (InputError if numba is asked for and missing)."""
@@ -262,6 +306,7 @@ class Engine:
                 f"frames over {n_steps} steps), over the limit of {limit / 1e6:.0f} MB; shorten tstop, record "
                 "fewer probes or whole-cell frames less often, or raise max_bytes", key="record_space")
         backend = self.which_backend()
+        self.threads_used = 1
 
         sizes = [s.cell.compartments.n_nodes for s in sims]
         off = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
@@ -339,7 +384,8 @@ class Engine:
                 space_v=f,
                 run_wall_s=wall,
                 info={"dt": dt, "method": self.method, "n_steps": n_steps, "batch_size": len(sims),
-                      "backend": backend, "setup_s": setup + compile_s, "compile_s": compile_s},
+                      "backend": backend, "threads": self.threads_used, "setup_s": setup + compile_s,
+                      "compile_s": compile_s},
             ))
         return results
 
@@ -509,17 +555,34 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         kind[i] = kernels.PROBE_GATE if gate else kernels.PROBE_CURRENT
         row[i] = (grp.spec.gate_names if gate else grp.spec.current_names).index(var)
     rec = np.array(recording, dtype=np.int64).reshape(-1, 4)
-    args = (float(engine.dt), bool(crank), solver.parent.astype(np.int64), -solver.g_axial, solver.axial_diag,
+    parent = solver.parent.astype(np.int64)
+    args = (float(engine.dt), bool(crank), parent, kernels.special_nodes(parent, stim_nodes), -solver.g_axial,
+            solver.axial_diag,
             np.ascontiguousarray(c_over_dt), np.ascontiguousarray(g_scale), v, stim_nodes,
             np.ascontiguousarray(stim_amp), thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(),
             rec[:, 3].copy(), rec[:, 0].copy(), frame_buffer, kind, cls_index, row, col, node_of, traces,
             1.0 / TABLE_DV)
-    run = module.run
+    n_threads = 1 if ext is not None else engine.threads_for(v.size)  # layers: one thread
     if ext is not None:
         run = module.run_extracellular
         args += ext.kernel_args()
-    run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
-    compile_s = time.perf_counter() - compile_start
+    elif n_threads > 1:
+        plan = kernels.plan_parts(parent, n_threads)
+        run = module.run_parallel
+        cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
+        mine = [_owned(plan, nodes) for nodes in (stim_nodes, node_of, rec[:, 2])]
+        group_args = [plan.solve, plan.pivot, plan.path, plan.owner, *mine, *group_args, *cuts]
+    else:
+        run = module.run
+    engine.threads_used = n_threads
+    with _threads(n_threads):
+        run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
+        compile_s = time.perf_counter() - compile_start
+        return _chunks(run, args, group_args, n_steps, progress, compile_s)
+
+
+def _chunks(run, args, group_args, n_steps, progress, compile_s):
+    """Step a compiled run loop from 0 to ``n_steps``, in chunks where there is a progress callback."""
     start = time.perf_counter()
     first, chunk = 0, n_steps if not progress else max(1, min(n_steps, 64))
     while first < n_steps:
@@ -536,3 +599,47 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
     if progress:
         progress.done()
     return None, time.perf_counter() - start, compile_s
+
+
+def _owned(plan, nodes):
+    """For each part, the indices of ``nodes`` in its ranges, padded with -1: shape (n_parts, len(nodes) + 1)."""
+    out = np.full((plan.n_parts, len(nodes) + 1), -1, dtype=np.int64)
+    for w in range(plan.n_parts):
+        inside = np.zeros(len(nodes), bool)
+        for a, b in plan.ranges[w]:
+            inside |= (nodes >= a) & (nodes < b)
+        which = np.flatnonzero(inside)
+        out[w, :which.size] = which
+    return out
+
+
+def _cuts(plan, ptr, nodes):
+    """For each part, node range and group of one channel class: the group's entries (start, stop) in it."""
+    n_groups = ptr.size - 1
+    out = np.zeros((plan.n_parts, plan.ranges.shape[1], n_groups, 2), dtype=np.int64)
+    for grp in range(n_groups):
+        mine = nodes[ptr[grp]:ptr[grp + 1]]
+        out[:, :, grp, :] = ptr[grp] + np.searchsorted(mine, plan.ranges)
+    return out
+
+
+#: numba's workqueue threading layer (the one that needs no TBB or OpenMP) must not be
+#: entered from two Python threads at once: threaded runs take turns.
+_PARALLEL_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _threads(n):
+    """Run numba's parallel loops on ``n`` threads (from this Python thread), one threaded run at a time."""
+    if n <= 1:
+        yield
+        return
+    import numba
+
+    with _PARALLEL_LOCK:
+        before = numba.get_num_threads()
+        numba.set_num_threads(n)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)

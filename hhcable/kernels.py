@@ -4,7 +4,9 @@ Nothing here is written per channel.  For the set of channel classes a model use
 module writes the source of a small module (:func:`source`): one membrane loop per class,
 which advances the class's gates (rate table or exact rates) and adds its currents'
 conductances, calling the class's own gate and conductance functions compiled by numba;
-and the run loop, which calls the static solver step below and those membrane loops.  The
+and the run loop, which calls the static solver step below and those membrane loops
+(``run``, one thread; ``run_parallel``, the same step on threads over the parts of
+:func:`plan_parts`).  The
 source is written to a cache folder under a name that fingerprints every piece of code it
 calls (the channel functions, the helpers they call, this file), so numba's on-disk cache
 makes a second run of the same channels start in milliseconds, and any edit to a channel
@@ -51,73 +53,440 @@ def _jit(func):
     return numba.njit(cache=True)(func) if AVAILABLE else func
 
 
+def _inline(func):
+    """Compiled into its callers (a call per node would count references to every array it takes)."""
+    return numba.njit(cache=True, inline="always")(func) if AVAILABLE else func
+
+
 @_jit
-def solve_step(k, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
+def solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
                stim_nodes, stim_amp, thresholds, crossings, above, t, crossing):
-    """One implicit voltage step: assemble, eliminate, substitute; crossings; the range check.
+    """One implicit voltage step on one thread: assemble, eliminate, substitute; crossings; the range check.
 
     Solves ``(C/dt + g + L) v' = C/dt v + g e + I`` in place in ``v`` (Crank–Nicolson: over
     dt/2, then ``v' = 2 v_half - v``) and zeroes ``g``, ``ge`` for the next step's channels.
-    Returns ``(on_table, bad)``: whether every new voltage lies on the rate tables, and the
-    first node whose voltage is not finite (-1 if none).
+    ``special`` lists, ascending, the nodes where a chain of first children breaks
+    (:func:`special_nodes`).  Returns ``(on_table, bad)``: whether every new voltage lies on
+    the rate tables, and the first node whose voltage is not finite (-1 if none).
     """
-    n = v.size
-    for s in range(stim_nodes.size):
-        r_acc[stim_nodes[s]] += stim_amp[k, s]
-    # Hines elimination from the leaves (every parent precedes its children), with the
-    # system assembled on the way.  A node's first child is the node after it; its
-    # elimination is carried in registers (cd, cr).
-    cd, cr = 0.0, 0.0
-    for i in range(n - 1, -1, -1):
-        d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - cd
-        rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - cr
-        g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
-        r = 1.0 / d
-        f = off[i] * r
-        fac[i] = f
-        x[i] = rr * r
-        p = parent[i]
-        cd, cr = 0.0, 0.0
-        if p == i - 1:
-            cd, cr = f * off[i], f * rr
-        elif p >= 0:
-            d_acc[p] -= f * off[i]
-            r_acc[p] -= f * rr
-    # Substitution from the roots, then Crank–Nicolson's extrapolation and crossings.
-    xp = 0.0
-    on_table = True
-    bad = -1
-    for i in range(n):
-        p = parent[i]
-        if p == i - 1:
-            xp = x[i] - fac[i] * xp
-        elif p >= 0:
-            xp = x[i] - fac[i] * x[p]
-        else:
-            xp = x[i]
-        x[i] = xp
-        vn = xp * 2.0 - v[i] if crank else xp
-        if crossing:
-            now = vn >= thresholds[i]
-            if now and not above[i] and math.isnan(crossings[i]):
-                crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
-            above[i] = now
-        on_table &= vn >= TABLE_V_MIN and vn < TABLE_V_MAX
-        if bad < 0 and not math.isfinite(vn):
-            bad = i
-        v[i] = vn
-    return on_table, bad
+    whole = np.empty((1, 2), np.int64)
+    whole[0, 0], whole[0, 1] = 0, v.size
+    add_stimuli(k, np.arange(stim_nodes.size), stim_nodes, stim_amp, r_acc)
+    eliminate_part(whole, special, -1, special[:0], False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                   d_acc, r_acc, fac, x)
+    return substitute_part(k, dt, crank, whole, special, -1, special[:0], False, parent, fac, x, v, thresholds,
+                           crossings, above, t, crossing)
 
 
 @_jit
-def record_frames(k, v, rec_every, rec_start, rec_stop, rec_off, frames):
-    """Copy the voltage of whole cells into their frames at step ``k`` (where due)."""
-    for r in range(rec_every.size):
+def record_frames(k, rows, v, rec_every, rec_start, rec_stop, rec_off, frames):
+    """Copy the voltage of whole cells (recordings ``rows``, up to a -1) into their frames at step ``k`` (where due)."""
+    for r in rows:
+        if r < 0:
+            break
         if k % rec_every[r] == 0:
             width = rec_stop[r] - rec_start[r]
             base = rec_off[r] + (k // rec_every[r]) * width
             for j in range(width):
                 frames[base + j] = v[rec_start[r] + j]
+
+
+# -- the voltage solve, whole or in parts ----------------------------------------------------------
+# Hines elimination from the leaves towards the roots, then substitution back.  Along a chain
+# of first children (node i's parent is i - 1) the elimination is carried in registers, in a
+# tight loop; only ``special`` nodes (chain breaks: roots, first nodes of branches, branch
+# points, stimulated nodes) read the parent array and the accumulators of non-adjacent
+# children.  The arithmetic is that of the classic loop, node for node.
+#
+# Threads: a plan (:func:`plan_parts`) cuts the forest into parts of whole components, whole
+# cells or the pieces one cell falls into when one node, the pivot, is taken out of it.  Each
+# part is eliminated on its own thread, towards its cells' roots or towards the pivot; the
+# pivot's scalar equation is solved; each part is substituted back on its own thread.  The
+# piece above the pivot is eliminated along the path from the root down to the pivot, the
+# reverse of the usual direction (Gaussian elimination on a tree allows any leaf-first order
+# without fill-in).
+@_inline
+def _chain_row(i, o_up, cd, cr, extra_d, extra_r, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """Eliminate node ``i`` (coupled by ``o_up`` to the node it is eliminated into) with what
+    the node before it in the elimination carries (``cd``, ``cr``); zeroes its ``g``, ``ge``;
+    its own carry."""
+    d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + extra_d - cd
+    rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + extra_r - cr
+    g[i], ge[i] = 0.0, 0.0
+    r = 1.0 / d
+    f = o_up * r
+    fac[i] = f
+    x[i] = rr * r
+    return f * o_up, f * rr
+
+
+@_jit
+def eliminate_part(ranges, special, pivot, path, owner, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
+                   r_acc, fac, x):
+    """Eliminate the nodes of ``ranges`` (rows ``(start, stop)``), then the ``path`` if ``owner``.
+
+    Leaves ``fac`` (each node's coupling to the node it was eliminated into, over its pivot)
+    and ``x`` (its right-hand side over its pivot) for :func:`substitute_part`, and zeroes
+    ``g``, ``ge`` and the accumulators.  Returns ``(d, r)`` to subtract from the pivot's
+    diagonal and right-hand side.
+    """
+    to_d, to_r = 0.0, 0.0
+    for rho in range(ranges.shape[0] - 1, -1, -1):
+        a, b = ranges[rho, 0], ranges[rho, 1]
+        s = np.searchsorted(special, b) - 1
+        stop = b
+        cd, cr = 0.0, 0.0  # nothing carried
+        while stop > a:
+            # Nodes start+1..stop-1 continue a chain of first children; start is special or a.
+            start = a
+            if s >= 0 and special[s] >= a:
+                start = special[s]
+                s -= 1
+            for i in range(stop - 1, start, -1):
+                cd, cr = _chain_row(i, off[i], cd, cr, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+            i = start
+            cd, cr = _chain_row(i, off[i], cd, cr, d_acc[i], r_acc[i], axial_diag, c_over_dt, g_scale, v, g, ge, fac,
+                                x)
+            d_acc[i], r_acc[i] = 0.0, 0.0
+            p = parent[i]
+            if not (p == i - 1 and i > a):
+                if p >= 0 and p == pivot:
+                    to_d += cd
+                    to_r += cr
+                elif p >= 0:
+                    d_acc[p] -= cd
+                    r_acc[p] -= cr
+                cd, cr = 0.0, 0.0
+            stop = start
+    if owner:
+        cd, cr = 0.0, 0.0
+        for j in range(path.size):
+            q = path[j]
+            o_up = off[path[j + 1] if j + 1 < path.size else pivot]
+            cd, cr = _chain_row(q, o_up, cd, cr, d_acc[q], r_acc[q], axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+            d_acc[q], r_acc[q] = 0.0, 0.0
+        to_d += cd
+        to_r += cr
+    return to_d, to_r
+
+
+@_jit
+def solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x):
+    """The pivot's voltage (into ``x``) once every part has added its row to it (nothing without a pivot)."""
+    if pivot < 0:
+        return
+    d = g[pivot] * g_scale[pivot] + c_over_dt[pivot] + axial_diag[pivot] + d_acc[pivot] - part_d.sum()
+    rr = ge[pivot] * g_scale[pivot] + v[pivot] * c_over_dt[pivot] + r_acc[pivot] - part_r.sum()
+    g[pivot], ge[pivot], d_acc[pivot], r_acc[pivot] = 0.0, 0.0, 0.0, 0.0
+    x[pivot] = rr / d
+
+
+@_jit
+def substitute_part(k, dt, crank, ranges, special, pivot, path, owner, parent, fac, x, v, thresholds, crossings,
+                    above, t, crossing):
+    """Substitute the nodes of ``ranges`` back (the pivot and the path first); new voltages and crossings.
+
+    Returns ``(on_table, bad)`` for these nodes: whether every new voltage lies on the rate
+    tables, and the first node whose voltage is not finite (-1 if none).  ``x`` keeps the
+    solution at special nodes (the branch points the next nodes read).
+    """
+    if owner:
+        for j in range(path.size - 1, -1, -1):
+            q = path[j]
+            x[q] -= fac[q] * x[path[j + 1] if j + 1 < path.size else pivot]
+            _finish(q, k, x[q], dt, crank, v, thresholds, crossings, above, t, crossing)
+    if pivot >= 0 and owner:
+        _finish(pivot, k, x[pivot], dt, crank, v, thresholds, crossings, above, t, crossing)
+    low, high, total = math.inf, -math.inf, 0.0
+    for j in range(path.size if owner else 0):
+        vn = v[path[j]]
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    if pivot >= 0 and owner:
+        vn = v[pivot]
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    for rho in range(ranges.shape[0]):
+        a, b = ranges[rho, 0], ranges[rho, 1]
+        s = np.searchsorted(special, a)
+        start = a
+        xp = 0.0
+        while start < b:
+            if s < special.size and special[s] == start:
+                s += 1
+            stop = special[s] if s < special.size and special[s] < b else b
+            # start is special or a: its parent may be any node before it
+            i = start
+            p = parent[i]
+            if p == i - 1 and i > a:
+                xp = x[i] - fac[i] * xp
+            elif p >= 0:
+                xp = x[i] - fac[i] * x[p]
+            else:
+                xp = x[i]
+            x[i] = xp
+            vn = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+            low, high, total = min(low, vn), max(high, vn), total + vn
+            for i in range(start + 1, stop):
+                xp = x[i] - fac[i] * xp
+                vn = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+                low, high, total = min(low, vn), max(high, vn), total + vn
+            start = stop
+    bad = -1
+    if not math.isfinite(total):
+        bad = _first_bad(ranges, path if owner else path[:0], pivot if owner else -1, v)
+    return bad < 0 and low >= TABLE_V_MIN and high < TABLE_V_MAX, bad
+
+
+@_inline
+def _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing):
+    """Node ``i``'s new voltage (mV) from the solve's ``xp``, written to ``v``; its crossing."""
+    vn = xp * 2.0 - v[i] if crank else xp
+    if crossing:
+        now = vn >= thresholds[i]
+        if now and not above[i] and math.isnan(crossings[i]):
+            crossings[i] = t[k] + (thresholds[i] - v[i]) / (vn - v[i]) * dt
+        above[i] = now
+    v[i] = vn
+    return vn
+
+
+@_jit
+def _first_bad(ranges, path, pivot, v):
+    """The first node of these whose voltage is not finite (-1 if none)."""
+    bad = -1
+    for i in path:
+        if not math.isfinite(v[i]) and (bad < 0 or i < bad):
+            bad = i
+    if pivot >= 0 and not math.isfinite(v[pivot]) and (bad < 0 or pivot < bad):
+        bad = pivot
+    for rho in range(ranges.shape[0]):
+        for i in range(ranges[rho, 0], ranges[rho, 1]):
+            if not math.isfinite(v[i]):
+                return i if bad < 0 or i < bad else bad
+    return bad
+
+
+@_jit
+def special_nodes(parent, extra):
+    """Nodes where a chain of first children breaks, ascending: roots, nodes whose parent is
+    not the node before them, those parents, and the nodes of ``extra`` (stimulated nodes)."""
+    n = parent.size
+    mark = np.zeros(n, np.bool_)
+    for i in range(n):
+        p = parent[i]
+        if p != i - 1 or p < 0:
+            mark[i] = True
+            if p >= 0:
+                mark[p] = True
+    for i in extra:
+        mark[i] = True
+    return np.flatnonzero(mark).astype(np.int64)
+
+
+@_jit
+def add_stimuli(k, which, stim_nodes, stim_amp, r_acc):
+    """Add step ``k``'s stimulus currents (nA, columns ``which`` up to a -1) to their nodes' right-hand sides."""
+    for s in which:
+        if s < 0:
+            break
+        r_acc[stim_nodes[s]] += stim_amp[k, s]
+
+
+@_jit
+def tables_usable(v, all_on_table, ptr, nodes, use_table, out):
+    """Into ``out``: which groups advance by their rate table this step (all their voltages on it)."""
+    for grp in range(ptr.size - 1):
+        on = use_table[grp]
+        if on and not all_on_table:
+            for j in range(ptr[grp], ptr[grp + 1]):
+                x = v[nodes[j]]
+                if not (x >= TABLE_V_MIN and x < TABLE_V_MAX):
+                    on = False
+                    break
+        out[grp] = on
+
+
+@_jit
+def _subtrees(parent):
+    """Size, first and last node of every node's subtree."""
+    n = parent.size
+    size = np.ones(n, np.int64)
+    first, last = np.arange(n), np.arange(n)
+    for i in range(n - 1, -1, -1):
+        p = parent[i]
+        if p >= 0:
+            size[p] += size[i]
+            first[p] = min(first[p], first[i])
+            last[p] = max(last[p], last[i])
+    return size, first, last
+
+
+class Plan:
+    """How the forest is cut into parts, one per thread (see :func:`plan_parts`).
+
+    Attributes
+    ----------
+    ranges : ndarray of int, shape (n_parts, n_ranges, 2)
+        Each part's node ranges (start, stop), ascending, padded with empty ranges.
+    solve : ndarray of int, shape (n_parts, n_solve_ranges, 2)
+        The same without the pivot and the path (eliminated apart).
+    pivot : int
+        The node a cell is split at (-1 if cells are not split).
+    path : ndarray of int
+        The nodes from that cell's root to the pivot's parent (empty if the pivot is a root).
+    owner : int
+        The part holding the pivot and the path (-1 if none).
+    """
+
+    def __init__(self, ranges, pivot=-1, path=(), owner=-1):
+        self.ranges = ranges
+        self.pivot, self.owner = int(pivot), int(owner)
+        self.path = np.asarray(path, dtype=np.int64)
+        apart = np.sort(np.concatenate([self.path, [self.pivot] if self.pivot >= 0 else []])).astype(np.int64)
+        self.solve = _padded([_without(rs, apart) for rs in ranges])
+
+    @property
+    def n_parts(self):
+        return self.ranges.shape[0]
+
+    def loads(self):
+        """Nodes in each part."""
+        return (self.ranges[:, :, 1] - self.ranges[:, :, 0]).sum(axis=1)
+
+
+def _deal(sizes, n_parts):
+    """Items dealt to parts, largest first to the least loaded part; (part of each item, loads)."""
+    where = np.zeros(len(sizes), dtype=np.int64)
+    loads = np.zeros(n_parts, dtype=np.int64)
+    for i in np.argsort(-np.asarray(sizes), kind="stable"):
+        w = int(np.argmin(loads))
+        where[i] = w
+        loads[w] += sizes[i]
+    return where, loads
+
+
+#: Steps whole cells take on their own threads between waits for each other (see ``run_parallel``).
+ALONE_STEPS = 64
+#: Pivots tried per split (the cells' nodes whose largest piece is smallest).
+PIVOT_CANDIDATES = 32
+
+
+def plan_parts(parent, n_parts):
+    """Cut the forest ``parent`` (Hines order) into ``n_parts`` parts of about equal size.
+
+    Whole cells are dealt to parts, largest first.  If that leaves a part more than 2 %
+    over an equal share, the largest cell is split at one node (the pivot) into its root's
+    piece (with the pivot) and the subtrees below the pivot, choosing among the nodes whose
+    largest piece is smallest the one that deals best.  A cell can be split only where the
+    subtrees are runs of consecutive nodes (always so in hhcable's numbering); a plain
+    cable splits in two (more parts would need a pivot per cut and a coupled system
+    between them).
+    """
+    parent = np.ascontiguousarray(parent, dtype=np.int64)
+    n = parent.size
+    size, first, last = _subtrees(parent)
+    roots = np.flatnonzero(parent < 0)
+    items = [(int(size[r]), [(int(r), int(r + size[r]))]) for r in roots]
+    where, loads = _deal([s for s, _ in items], n_parts)
+    split = None
+    big = int(roots[np.argmax(size[roots])])
+    if loads.max() > 1.02 * n / n_parts and size[big] > 2:
+        split = _split(parent, size, first, last, big, [s for s, _ in items if _[0][0] != big], n_parts)
+    pivot, path, owner = -1, np.zeros(0, np.int64), -1
+    if split is not None:
+        pivot, pieces = split
+        items = [it for it in items if it[1][0][0] != big] + pieces
+        where, loads = _deal([s for s, _ in items], n_parts)
+        owner = int(where[len(items) - len(pieces)])
+        path = _ancestors(parent, pivot)
+    parts = [sorted(r for (_, rs), w in zip(items, where) if w == part for r in rs) for part in range(n_parts)]
+    return Plan(_padded(parts), pivot, path, owner)
+
+
+def _padded(parts):
+    """Lists of ranges (start, stop), adjacent ones merged, as one array padded with empty ranges."""
+    merged = []
+    for rs in parts:
+        out = []
+        for a, b in rs:
+            if b <= a:
+                continue
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((int(a), int(b)))
+        merged.append(out)
+    ranges = np.zeros((len(parts), max(1, max(len(rs) for rs in merged)), 2), dtype=np.int64)
+    for w, rs in enumerate(merged):
+        if rs:
+            ranges[w, :len(rs)] = rs
+    return ranges
+
+
+def _without(ranges, apart):
+    """``ranges`` (start, stop) without the nodes of the ascending array ``apart``."""
+    out = []
+    for a, b in ranges:
+        cut = apart[np.searchsorted(apart, a):np.searchsorted(apart, b)]
+        starts, stops = np.r_[a, cut + 1], np.r_[cut, b]
+        keep = stops > starts
+        out += list(zip(starts[keep].tolist(), stops[keep].tolist()))
+    return out
+
+
+@_jit
+def _ancestors(parent, node):
+    """The nodes from the root down to ``node``'s parent."""
+    count, i = 0, parent[node]
+    while i >= 0:
+        count += 1
+        i = parent[i]
+    out = np.empty(count, np.int64)
+    i = parent[node]
+    while i >= 0:
+        count -= 1
+        out[count] = i
+        i = parent[i]
+    return out
+
+
+def _split(parent, size, first, last, root, others, n_parts):
+    """The best pivot in the cell rooted at ``root``: ``(pivot, pieces)``, or None."""
+    a, b = root, root + int(size[root])
+    worst = _largest_piece(parent, size, first, last, a, b)
+    best = None
+    k = min(PIVOT_CANDIDATES, b - a)
+    for r in a + np.argpartition(worst, k - 1)[:k]:
+        if worst[r - a] > b - a:
+            continue
+        end = int(r + size[r])
+        pieces = [(int(size[a] - size[r]) + 1, [(a, int(r) + 1), (end, b)])]
+        c = int(r) + 1
+        while c < end:  # the children of r: subtrees one after the other
+            pieces.append((int(size[c]), [(c, int(c + size[c]))]))
+            c += int(size[c])
+        _, loads = _deal(others + [s for s, _ in pieces], n_parts)
+        if best is None or loads.max() < best[0]:
+            best = (loads.max(), int(r), pieces)
+    return None if best is None else best[1:]
+
+
+@_jit
+def _largest_piece(parent, size, first, last, a, b):
+    """For each node of the cell [a, b): the largest piece the cell falls into without it
+    (b - a + 1 where it or a child's subtree is not a run of consecutive nodes)."""
+    whole = np.empty(b - a, np.bool_)
+    for i in range(a, b):
+        whole[i - a] = first[i] == i and last[i] - first[i] + 1 == size[i]
+    worst = np.empty(b - a, np.int64)
+    for i in range(a, b):
+        worst[i - a] = size[a] - size[i] + 1 if whole[i - a] else b - a + 1
+    for i in range(a + 1, b):
+        p = parent[i] - a
+        if not whole[i - a]:
+            worst[p] = b - a + 1
+        elif worst[p] <= b - a:
+            worst[p] = max(worst[p], size[i])
+    return worst
 
 
 # -- generating the model's kernel --------------------------------------------------------------
@@ -198,13 +567,35 @@ def source(specs):
         f"            else:\n"
         f"                traces[k, p] = current_{c}(probe_row[p], probe_col[p], v[probe_node[p]], params_{c}, "
         f"states_{c})" for c in range(len(specs)))
+    part_args = ", ".join([*(f"{a}_{c}" for c in range(len(specs)) for a in _GROUP_ARGS),
+                           *(f"cut_{c}" for c in range(len(specs)))])
+    n_classes = len(specs)
+    use_args = "".join(f", use_{c}" for c in range(n_classes))
+    tables = "".join(f", use_table_{c}" for c in range(n_classes))
+    use_now = "".join(f", use_now_{c}" for c in range(n_classes))
+    usable = "\n".join(f"        tables_usable(v, on_table, ptr_{c}, nodes_{c}, use_table_{c}, use_now_{c})"
+                       for c in range(n_classes))
+    alloc_now = "\n".join(f"    use_now_{c} = np.empty(ptr_{c}.size - 1, np.bool_)" for c in range(n_classes))
+    by_part = "\n".join(
+        f"    for rho in range(cut_{c}.shape[1]):\n"
+        f"        for grp in range(cut_{c}.shape[2]):\n"
+        f"            membrane_{c}(v, dt, True, True, cut_{c}[w, rho, grp], nodes_{c}, q_{c}[grp:grp + 1], "
+        f"use_{c}[grp:grp + 1], params_{c}, states_{c}, table_{c}[grp:grp + 1], inv_dv, g, ge)"
+        for c in range(n_classes)) or "    pass"
+    keep = "\n".join(f"    keep_{c} = states_{c}.copy()" for c in range(n_classes))
+    save = "".join(f"\n            keep_{c}[:] = states_{c}" for c in range(n_classes))
+    restore = "".join(f"\n            states_{c}[:] = keep_{c}" for c in range(n_classes))
+    common = ("dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds, "
+              "crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls, probe_row, "
+              "probe_col, probe_node, traces, inv_dv, solve")
     head = f'''"""Generated by hhcable.kernels for channels {', '.join(s.name for s in specs) or 'none'}: do not edit."""
 import math
 
 import numba
 import numpy as np
 
-from hhcable.kernels import PROBE_GATE, PROBE_V, record_frames, solve_step
+from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, eliminate_part, record_frames, \\
+    solve_pivot, solve_step, substitute_part, tables_usable
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
 
@@ -215,15 +606,17 @@ def membrane(v, dt, advance, on_table, inv_dv, g, ge, {group_args}):
 
 
 @numba.njit(cache=True)
-def record(k, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args}):
-    for p in range(probe_kind.size):
+def record(k, which, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args}):
+    for p in which:
+        if p < 0:
+            break
         if probe_kind[p] == PROBE_V:
             traces[k, p] = v[probe_node[p]]
 {reads}
 
 
 @numba.njit(cache=True)
-def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
+def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
         crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls, probe_row,
         probe_col, probe_node, traces, inv_dv, {group_args}):
     """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays)."""
@@ -231,21 +624,151 @@ def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, 
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
     fac, x = np.empty(n), np.empty(n)
+    probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
     crossing = False
     for i in range(n):
         crossing |= not math.isnan(thresholds[i])
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
-        record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-        record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
+        record(0, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(0, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
     for k in range(first, last):
-        on_table, bad = solve_step(k, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
-                                   r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t, crossing)
+        on_table, bad = solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                                   d_acc, r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t,
+                                   crossing)
         if bad >= 0:
             return k, bad
         membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
-        record(k + 1, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-        record_frames(k + 1, v, rec_every, rec_start, rec_stop, rec_off, frames)
+        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return -1, -1
+
+
+@numba.njit(cache=True)
+def membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{use_args}):
+    """The channels of part w advanced, the groups advancing by their tables where use_c says."""
+{by_part}
+
+
+@numba.njit(cache=True)
+def steps_alone(w, k0, k1, {common}, pivot, path, owner, part_stims, part_probes, part_recs, g, ge, d_acc, r_acc,
+                fac, x, crossing, {part_args}):
+    """Steps k0..k1-1 of part w on its own (whole cells); the step where it stopped, k1 if none.
+
+    It stops (before the channels) at the first step where one of its voltages leaves the
+    rate tables or stops being finite: there every part must decide together.
+    """
+    ranges, stims, probes, recs = solve[w], part_stims[w], part_probes[w], part_recs[w]
+    for k in range(k0, k1):
+        add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
+        eliminate_part(ranges, special, pivot, path, False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                       d_acc, r_acc, fac, x)
+        on_table, bad = substitute_part(k, dt, crank, ranges, special, pivot, path, False, parent, fac, x, v,
+                                        thresholds, crossings, above, t, crossing)
+        if bad >= 0 or not on_table:
+            return k
+        membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{tables})
+        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return k1
+
+
+@numba.njit(cache=True, parallel=True)
+def steps_together(k0, k1, {common}, pivot, path, owner, g, ge, d_acc, r_acc, fac, x, crossing, part_d, part_r,
+                   part_on, part_bad, {part_args}{use_now}):
+    """Steps k0..k1-1 with every part in step: parts eliminated in parallel, the pivot solved,
+    parts substituted in parallel, the tables decided for all, then each part's channels and
+    its next elimination in parallel.  Returns (step, node) of a blow-up, else (-1, -1)."""
+    n_parts = solve.shape[0]
+    probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
+    for k in range(k0, k1):
+        if k == k0:
+            add_stimuli(k, np.arange(stim_nodes.size), stim_nodes, stim_amp, r_acc)
+            for w in numba.prange(n_parts):
+                part_d[w], part_r[w] = eliminate_part(solve[w], special, pivot, path, w == owner, parent, off,
+                                                      axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac,
+                                                      x)
+        solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+        for w in numba.prange(n_parts):
+            part_on[w], part_bad[w] = substitute_part(k, dt, crank, solve[w], special, pivot, path, w == owner,
+                                                      parent, fac, x, v, thresholds, crossings, above, t, crossing)
+        on_table = True
+        bad = -1
+        for w in range(n_parts):
+            on_table &= part_on[w]
+            if part_bad[w] >= 0 and (bad < 0 or part_bad[w] < bad):
+                bad = part_bad[w]
+        if bad >= 0:
+            return k, bad
+{usable}
+        more = k + 1 < k1
+        if more:
+            add_stimuli(k + 1, np.arange(stim_nodes.size), stim_nodes, stim_amp, r_acc)
+        for w in numba.prange(n_parts):
+            membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{use_now})
+            if more:
+                part_d[w], part_r[w] = eliminate_part(solve[w], special, pivot, path, w == owner, parent, off,
+                                                      axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac,
+                                                      x)
+        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return -1, -1
+
+
+@numba.njit(cache=True, parallel=True)
+def run_parallel(first, last, {common}, pivot, path, owner, part_stims, part_probes, part_recs, {part_args}):
+    """As run, the forest cut into parts (kernels.plan_parts), one per thread.
+
+    Whole cells (no pivot) step ALONE_STEPS steps at a time, each part on its own with no
+    wait between steps; if a part stops (a voltage off the rate tables, or not finite), the
+    chunk is stepped again from its start with the parts in step (steps_together), which a
+    cell split at a pivot always uses.
+    """
+    n = v.size
+    n_parts = solve.shape[0]
+    g, ge = np.zeros(n), np.zeros(n)
+    d_acc, r_acc = np.zeros(n), np.zeros(n)
+    fac, x = np.empty(n), np.empty(n)
+    part_d, part_r = np.zeros(n_parts), np.zeros(n_parts)
+    part_on, part_bad = np.ones(n_parts, np.bool_), np.full(n_parts, -1, np.int64)
+    part_stop = np.zeros(n_parts, np.int64)
+{alloc_now}
+    v_keep, crossings_keep, above_keep = v.copy(), crossings.copy(), above.copy()
+{keep}
+    crossing = False
+    for i in range(n):
+        crossing |= not math.isnan(thresholds[i])
+    membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+    if first == 0:
+        record(0, np.arange(probe_kind.size), v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node,
+               {group_args})
+        record_frames(0, np.arange(rec_every.size), v, rec_every, rec_start, rec_stop, rec_off, frames)
+    k0 = first
+    while k0 < last:
+        k1 = min(last, k0 + ALONE_STEPS)
+        if pivot < 0:
+            v_keep[:] = v
+            crossings_keep[:] = crossings
+            above_keep[:] = above{save}
+            for w in numba.prange(n_parts):
+                part_stop[w] = steps_alone(w, k0, k1, {common}, pivot, path, owner, part_stims, part_probes,
+                                           part_recs, g, ge, d_acc, r_acc, fac, x, crossing, {part_args})
+            if part_stop.min() >= k1:
+                k0 = k1
+                continue
+            v[:] = v_keep
+            crossings[:] = crossings_keep
+            above[:] = above_keep{restore}
+            g[:] = 0.0
+            ge[:] = 0.0
+            d_acc[:] = 0.0
+            r_acc[:] = 0.0
+            membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+        step, bad = steps_together(k0, k1, {common}, pivot, path, owner, g, ge, d_acc, r_acc, fac, x, crossing,
+                                   part_d, part_r, part_on, part_bad, {part_args}{use_now})
+        if step >= 0:
+            return step, bad
+        k0 = k1
     return -1, -1
 '''
     body = "\n\n\n".join(_membrane_source(c, spec) for c, spec in enumerate(specs))
@@ -523,7 +1046,7 @@ from hhcable.kernels import applied_potential, record_extracellular, solve_step_
 
 
 @numba.njit(cache=True)
-def run_extracellular(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
+def run_extracellular(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
                       thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind,
                       probe_cls, probe_row, probe_col, probe_node, traces, inv_dv, g_out, layer_diag, layer, gx,
                       cx_over_dt, vx, e_old, imem, i_out, src_node, src_w, src_col, src_amp, out_node, out_w, out_col,
@@ -534,15 +1057,16 @@ def run_extracellular(first, last, dt, crank, parent, off, axial_diag, c_over_dt
     acc, w = np.zeros((n, 5)), np.zeros((n, 9))
     e_now = np.zeros(n)
     g_in = -off
+    probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
     crossing = False
     for i in range(n):
         crossing |= not math.isnan(thresholds[i])
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
-        record(0, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record(0, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_extracellular(0, imem, vx, i_out, traces, probe_kind, probe_node, out_node, out_w, out_col,
                              out_traces)
-        record_frames(0, v, rec_every, rec_start, rec_stop, rec_off, frames)
+        record_frames(0, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
     for k in range(first, last):
         applied_potential(k, src_node, src_w, src_col, src_amp, e_now)
         on_table, bad = solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, layer, gx,
@@ -551,9 +1075,9 @@ def run_extracellular(first, last, dt, crank, parent, off, axial_diag, c_over_dt
         if bad >= 0:
             return k, bad
         membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
-        record(k + 1, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_extracellular(k + 1, imem, vx, i_out, traces, probe_kind, probe_node, out_node, out_w, out_col,
                              out_traces)
-        record_frames(k + 1, v, rec_every, rec_start, rec_stop, rec_off, frames)
+        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
     return -1, -1
 '''

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import validate
 from .cell import Cell
-from .engine import BACKENDS, Engine, check_backend
+from .engine import BACKENDS, Engine, check_backend, check_threads
 from .extracellular_run import EXTRACELLULAR_VARS
 from .errors import InputError
 from .solver import TreeSolver
@@ -98,6 +98,13 @@ class Simulation:
         Who steps the run: ``"auto"`` (default) the compiled kernel, generated from the
         channels, where numba is installed, else numpy; ``"numpy"`` the reference loop;
         ``"numba"`` the kernel or an InputError.  ``Result.info["backend"]`` says which ran.
+    threads : int, optional
+        Threads stepping the compiled kernel (numba; numpy steps on one).  None (default):
+        every core numba may use (``numba.config.NUMBA_NUM_THREADS``) when the model has at
+        least :data:`hhcable.engine.THREADS_MIN_NODES` nodes, else one; ``1``: one thread.
+        A batch of cells is shared out whole cells at a time (results bit for bit those of
+        one thread); a single large cell is split at one node into pieces (results equal to
+        one thread's to round-off).  ``Result.info["threads"]`` says how many stepped.
 
     Examples
     --------
@@ -112,7 +119,7 @@ class Simulation:
     1
     """
 
-    def __init__(self, cell, dt=0.025, method="backward_euler", v_init=-65.0, backend="auto"):
+    def __init__(self, cell, dt=0.025, method="backward_euler", v_init=-65.0, backend="auto", threads=None):
         if not isinstance(cell, Cell):
             raise InputError(f"expected a Cell, got {type(cell).__name__}", key="cell")
         dt = validate.real(dt, "dt", validate.DT_MS, positive=True)
@@ -122,6 +129,7 @@ class Simulation:
         validate.warn_if_dt_too_long(dt, cell)
         self.cell, self.dt, self.method, self.v_init = cell, dt, method, v_init
         self.backend = check_backend(backend)
+        self.threads = check_threads(threads)
         self.stimuli = []  # (node, stimulus)
         self.applied = []  # (transfer per node, stimulus): applied extracellular potentials
         self.recordings = []  # (name, weights per node): extracellular recordings
@@ -284,4 +292,4 @@ class Simulation:
         ``progress``, if given, is called as ``progress(done_steps, total_steps)`` every few
         tenths of a second and at the end (see :meth:`hhcable.engine.Engine.run`).
         """
-        return Engine([self], backend=self.backend).run(tstop, progress)[0]
+        return Engine([self], backend=self.backend, threads=self.threads).run(tstop, progress)[0]

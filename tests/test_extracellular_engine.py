@@ -211,6 +211,7 @@ def test_a_run_without_extracellular_features_takes_the_plain_path():
     sim.probe("v", at=0.5)
     assert not sim.uses_extracellular
     res = sim.run(1.0)
-    assert set(res.info) == {"dt", "method", "n_steps", "batch_size", "backend", "setup_s", "compile_s"}
+    assert set(res.info) == {"dt", "method", "n_steps", "batch_size", "backend", "setup_s", "compile_s",
+                             "threads"}
     cell.insert_extracellular()
     assert sim.uses_extracellular

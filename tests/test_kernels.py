@@ -43,7 +43,9 @@ def kernel_solve(parent, g_axial, d, b):
     v = b / d
     work = [np.zeros(n) for _ in range(6)]  # g, ge, d_acc, r_acc, fac, x
     nan = np.full(n, np.nan)
-    kernels.solve_step(0, 1.0, False, solver.parent.astype(np.int64), -solver.g_axial, solver.axial_diag, d,
+    parent = solver.parent.astype(np.int64)
+    special = kernels.special_nodes(parent, np.empty(0, np.int64))
+    kernels.solve_step(0, 1.0, False, parent, special, -solver.g_axial, solver.axial_diag, d,
                        np.zeros(n), v, *work, np.empty(0, np.int64), np.zeros((1, 0)), nan, nan.copy(),
                        np.zeros(n, bool), np.zeros(2), False)
     return v, solver.solve_reference(d, b)
