@@ -100,8 +100,8 @@ def profile(name, model, repeats):
     from hhcable import kernels
 
     module, args, res = capture(model)
-    (_, _, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds, crossings,
-     above, t, *_rest) = args
+    (_, _, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
+     crossings, above, t, *_rest) = args
     group_args = args[-7:]
     inv_dv = args[-8]
     n = v.size

@@ -616,9 +616,9 @@ def record(k, which, v, traces, probe_kind, probe_cls, probe_row, probe_col, pro
 
 
 @numba.njit(cache=True)
-def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
-        crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls, probe_row,
-        probe_col, probe_node, traces, inv_dv, {group_args}):
+def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
+        thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls,
+        probe_row, probe_col, probe_node, traces, inv_dv, {group_args}):
     """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays)."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)

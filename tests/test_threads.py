@@ -194,7 +194,8 @@ def test_branched_cell_split_below_the_soma_equals_one_thread_to_round_off(monke
 def test_default_threads_use_every_core_only_for_large_models(monkeypatch):
     import numba
 
-    assert axon_sim(None, length=400.0).run(1.0).info["threads"] == 1
+    monkeypatch.setattr(engine, "THREADS_MIN_NODES", 1000)
+    assert axon_sim(None, length=400.0).run(1.0).info["threads"] == 1  # 201 nodes
     monkeypatch.setattr(engine, "THREADS_MIN_NODES", 100)
     assert axon_sim(None, length=400.0).run(1.0).info["threads"] == numba.config.NUMBA_NUM_THREADS
     assert axon_sim(64, length=400.0).run(1.0).info["threads"] == numba.config.NUMBA_NUM_THREADS
