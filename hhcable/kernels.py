@@ -36,8 +36,10 @@ from .errors import InputError
 
 try:
     import numba
+
+    from . import vecmath
 except ImportError:  # numba could not be installed here: numpy steps (the reference path)
-    numba = None
+    numba = vecmath = None
 
 #: Whether the compiled kernel can be used (numba importable).
 AVAILABLE = numba is not None
@@ -121,21 +123,88 @@ def record_frames(k, v, rec_every, rec_start, rec_stop, rec_off, frames):
 
 
 # -- generating the model's kernel --------------------------------------------------------------
+#: What a class's run of nodes does in a step: conductances only, or the gates first by the
+#: rate table or by the exact rates.
+CONDUCTANCES, BY_TABLE, BY_RATES = 0, 1, 2
+
+
+def _membrane_jit():
+    """Decorator line of the generated membrane code (options: :data:`hhcable.vecmath.JIT_OPTIONS`)."""
+    options = vecmath.JIT_OPTIONS
+    return f"@numba.njit(cache=True, error_model={options['error_model']!r}, fastmath={options['fastmath']!r})"
+
+
 def _membrane_source(c, spec):
-    """Source of ``membrane_c`` and ``current_c`` for channel class number ``c``."""
-    P = {p: f"p_{p}" for p in spec.params}
-    S = {gate.name: f"s_{gate.name}" for gate in spec.gates}
-    names = {**P, **S}
-    load_p = [f"{P[p]} = params[{i}, j]" for i, p in enumerate(spec.params)]
-    load_s = [f"{S[gate.name]} = states[{i}, j]" for i, gate in enumerate(spec.gates)]
-    conds = [f"c{r} = _c{c}_current{r}({', '.join(names[a] for a in cur.args)})"
+    """Source of ``nodes_c``, ``membrane_c`` and ``current_c`` for channel class number ``c``.
+
+    ``nodes_c`` is the work: one branch-free loop over a run of nodes held in 1-D arrays
+    (voltages, parameter and gate rows, the conductance sums), a loop LLVM vectorises when
+    the rates are exact (the channel's functions and exp are inlined, see :func:`_jit_tree`).
+    ``membrane_c`` chooses table or exact rates for each group and hands ``nodes_c`` views
+    of the group's consecutive nodes, or copies gathered and scattered where they are not.
+    """
+    gate_names = [gate.name for gate in spec.gates]
+    kinetic = [p for p in spec.params if any(p in gate.args for gate in spec.gates)]
+    # In the loops: p_NAME, s_NAME are rows (1-D), k_NAME a kinetic parameter (one value per
+    # group), NAME_ a gate's new value at node j.
+    arg = {**{p: f"k_{p}" if p in kinetic else f"p_{p}[j]" for p in spec.params},
+           **{name: f"{name}_" for name in gate_names}}
+    rows = [f"p_{p}" for p in spec.params] + [f"s_{name}" for name in gate_names]
+    decays = [f"nq{i}" for i in range(len(spec.gates))]
+    conds = [f"c{r} = _c{c}_current{r}({', '.join(arg[a] for a in cur.args)})"
              for r, (_, cur) in enumerate(spec.currents)]
+    sums = []
+    if spec.currents:
+        sums = [f"g[j] += {' + '.join(f'c{r}' for r in range(len(spec.currents)))}",
+                f"ge[j] += {' + '.join(f'c{r} * {arg[cur.e]}' for r, (_, cur) in enumerate(spec.currents))}"]
+    store = [f"s_{name}[j] = {name}_" for name in gate_names]
+    by_table = ["u = (x[j] - V_MIN) * inv_dv", "k = int(u)", "u -= k"]
+    for i, name in enumerate(gate_names):
+        by_table.append(f"{name}_ = s_{name}[j] * (table[k, {4 * i}] + table[k, {4 * i + 1}] * u) "
+                        f"+ (table[k, {4 * i + 2}] + table[k, {4 * i + 3}] * u)")
+    by_rates = ["xj = x[j]"]
+    for i, gate in enumerate(spec.gates):
+        args = ", ".join(["xj", *(arg[a] for a in gate.args[1:])])
+        by_rates.append(f"r0, r1 = _c{c}_gate{i}({args})")
+        if gate.form == "alpha_beta":  # as update_factors: decay exp(rate), gain -inf expm1(rate)
+            by_rates += ["total = r0 + r1", f"decay, change = exp_expm1(nq{i} * total)",
+                         f"{gate.name}_ = s_{gate.name}[j] * decay - r0 / total * change"]
+        else:
+            by_rates += [f"decay, change = exp_expm1(nq{i} / r1)",
+                         f"{gate.name}_ = s_{gate.name}[j] * decay - r0 * change"]
+    keep = [f"{name}_ = s_{name}[j]" for name in gate_names]
+
+    def loop(body, indent="            "):
+        return [indent[4:] + "for j in range(x.size):", *(indent + s for s in body)]
+
     lines = [
-        "@numba.njit(cache=True)",
+        _membrane_jit(),
+        f"def nodes_{c}(how, x, g, ge, table, inv_dv, {', '.join(decays + rows)}):",
+        '    """One step of the class on a run of nodes (1-D arrays; see _membrane_source)."""',
+        *(f"    k_{p} = p_{p}[0]" for p in kinetic),
+    ]
+    if spec.gates:
+        lines += [f"    if how == {BY_TABLE}:", *loop(by_table + store + conds + sums),
+                  f"    elif how == {BY_RATES}:", *loop(by_rates + store + conds + sums)]
+        if sums:
+            lines += ["    else:", *loop(keep + conds + sums)]
+    elif sums:
+        lines += loop(conds + sums, "        ")
+    group_rows = ", ".join([f"params[{i}, a:b]" for i in range(len(spec.params))]
+                           + [f"states[{i}, a:b]" for i in range(len(spec.gates))] + [""])
+    call = (f"nodes_{c}(how, {{}}, table[grp], inv_dv, "
+            f"{', '.join([f'-dt * q[grp, {i}]' for i in range(len(spec.gates))] + [''])}{group_rows})")
+    call = call.replace(", )", ")")
+    lines += [
+        "",
+        "",
+        _membrane_jit(),
         f"def membrane_{c}(v, dt, advance, all_on_table, ptr, nodes, q, use_table, params, states, table, "
         "inv_dv, g, ge):",
         "    for grp in range(ptr.size - 1):",
         "        a, b = ptr[grp], ptr[grp + 1]",
+        "        if a == b:",
+        "            continue",
         "        on_table = use_table[grp]",
         "        if advance and on_table and not all_on_table:",
         "            for j in range(a, b):",
@@ -143,43 +212,35 @@ def _membrane_source(c, spec):
         "                if not (x >= V_MIN and x < V_MAX):",
         "                    on_table = False",
         "                    break",
-        "        for j in range(a, b):",
-        "            i = nodes[j]",
-        "            x = v[i]",
-        *("            " + s for s in load_p),
+        f"        how = ({BY_TABLE} if on_table else {BY_RATES}) if advance else {CONDUCTANCES}",
+        "        first = nodes[a]",
+        "        if nodes[b - 1] - first == b - 1 - a:  # consecutive (a group's nodes ascend)",
+        "            " + call.format("v[first:first + b - a], g[first:first + b - a], ge[first:first + b - a]"),
+        "        else:",
+        "            x, gx, gex = np.empty(b - a), np.zeros(b - a), np.zeros(b - a)",
+        "            for j in range(a, b):",
+        "                x[j - a] = v[nodes[j]]",
+        "            " + call.format("x, gx, gex"),
+        "            for j in range(a, b):",
+        "                g[nodes[j]] += gx[j - a]",
+        "                ge[nodes[j]] += gex[j - a]",
     ]
-    if spec.gates:
-        lines += ["            if advance and on_table:",
-                  "                u = (x - V_MIN) * inv_dv",
-                  "                k = int(u)",
-                  "                u -= k"]
-        for i in range(len(spec.gates)):
-            lines.append(f"                states[{i}, j] = states[{i}, j] * (table[grp, k, {4 * i}] + "
-                         f"table[grp, k, {4 * i + 1}] * u) + (table[grp, k, {4 * i + 2}] + "
-                         f"table[grp, k, {4 * i + 3}] * u)")
-        lines.append("            elif advance:")
-        for i, gate in enumerate(spec.gates):
-            args = ", ".join(["x", *(P[a] for a in gate.args[1:])])
-            lines.append(f"                r0, r1 = _c{c}_gate{i}({args})")
-            if gate.form == "alpha_beta":
-                lines += [f"                rate = -dt * q[grp, {i}] * (r0 + r1)",
-                          f"                states[{i}, j] = states[{i}, j] * math.exp(rate) - "
-                          "r0 / (r0 + r1) * math.expm1(rate)"]
-            else:
-                lines += [f"                rate = -dt * q[grp, {i}] / r1",
-                          f"                states[{i}, j] = states[{i}, j] * math.exp(rate) - r0 * math.expm1(rate)"]
-        lines += ["            " + s for s in load_s]
-    lines += ["            " + s for s in conds]
-    if spec.currents:
-        lines += [f"            g[i] += {' + '.join(f'c{r}' for r in range(len(spec.currents)))}",
-                  f"            ge[i] += {' + '.join(f'c{r} * {P[cur.e]}' for r, (_, cur) in enumerate(spec.currents))}"]
+    P = {p: f"p_{p}" for p in spec.params}
+    S = {name: f"s_{name}" for name in gate_names}
+    names = {**P, **S}
     lines += ["", "", "@numba.njit(cache=True)",
               f"def current_{c}(r, j, x, params, states):",
-              *("    " + s for s in load_p), *("    " + s for s in load_s)]
+              *(f"    {P[p]} = params[{i}, j]" for i, p in enumerate(spec.params)),
+              *(f"    {S[name]} = states[{i}, j]" for i, name in enumerate(gate_names))]
     for r, (_, cur) in enumerate(spec.currents):
-        lines += [f"    if r == {r}:", f"        {conds[r]}", f"        return c{r} * (x - {P[cur.e]})"]
+        lines += [f"    if r == {r}:", f"        c{r} = _c{c}_current{r}({', '.join(names[a] for a in cur.args)})",
+                  f"        return c{r} * (x - {P[cur.e]})"]
     lines.append("    return 0.0")
     return "\n".join(lines)
+
+
+#: The generated membrane code's imports (after the run loop's).
+_MEMBRANE_IMPORTS = "from hhcable.vecmath import exp_expm1\n\n\n"
 
 
 #: Arguments of the run loop for each channel class ``c``.
@@ -249,7 +310,7 @@ def run(first, last, dt, crank, parent, off, axial_diag, c_over_dt, g_scale, v, 
     return -1, -1
 '''
     body = "\n\n\n".join(_membrane_source(c, spec) for c, spec in enumerate(specs))
-    return head + ("\n\n" + body + "\n" if body else "")
+    return head + ("\n\n" + _MEMBRANE_IMPORTS + body + "\n" if body else "")
 
 
 # -- fingerprints: what the cached machine code depends on ------------------------------------
@@ -287,19 +348,50 @@ def _functions(spec):
 
 
 def _vtrap_scalar(x, y):
-    """:func:`hhcable.channels.vtrap` for one number (numba makes arrays of np.where on scalars)."""
+    """:func:`hhcable.channels.vtrap` for one number, without a branch (both sides computed)."""
     u = x / y
-    if abs(u) < _VTRAP_SERIES:
-        return y * (1.0 - u / 2)
-    return y * (u / math.expm1(u))
+    small = abs(u) < _VTRAP_SERIES
+    series = 1.0 - u / 2
+    safe = 1.0 if small else u
+    full = safe / vecmath.expm1(safe)
+    return y * (series if small else full)
 
 
-#: Array helpers of the channel library -> their scalar form, compiled in their place.
+#: Array helpers of the channel library -> their scalar form, compiled in their place; and
+#: numpy's and math's exp, expm1, where -> forms loops can vectorise (:mod:`hhcable.vecmath`).
 SCALAR_FORMS = {vtrap: _vtrap_scalar}
+if AVAILABLE:
+    SCALAR_FORMS |= {np.exp: vecmath.exp, math.exp: vecmath.exp, np.expm1: vecmath.expm1,
+                     math.expm1: vecmath.expm1, np.where: vecmath.where}
+#: Copies of numpy and math with their SCALAR_FORMS in place, by module name.
+_SCALAR_MODULES = {}
+
+
+def _scalar_module(module):
+    """A copy of module ``np`` or ``math`` whose functions named in SCALAR_FORMS are replaced."""
+    if module.__name__ not in _SCALAR_MODULES:
+        copy = types.ModuleType(module.__name__)
+        copy.__dict__.update({name: SCALAR_FORMS.get(value, value) if _hashable(value) else value
+                              for name, value in vars(module).items()})
+        _SCALAR_MODULES[module.__name__] = copy
+    return _SCALAR_MODULES[module.__name__]
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _jit_tree(func, done):
-    """``func`` compiled by numba, with the plain Python functions it calls compiled too."""
+    """``func`` compiled by numba for scalars, with the plain Python functions it calls compiled too.
+
+    Each is inlined where it is called (numba's ``inline="always"``), so the membrane loop is
+    one body LLVM can vectorise, compiled with the loop's options; ``np.exp``, ``np.expm1``,
+    ``np.where`` and the library's ``vtrap`` become their :data:`SCALAR_FORMS`.
+    """
     if func in done:
         return done[func]
     names = dict(func.__globals__)
@@ -308,10 +400,15 @@ def _jit_tree(func, done):
     # copy names this module (what it compiles is fingerprinted, so nothing is lost).
     names["__name__"] = __name__
     for name in func.__code__.co_names:
-        if isinstance(names.get(name), types.FunctionType):
-            names[name] = _jit_tree(SCALAR_FORMS.get(names[name], names[name]), done)
+        value = names.get(name)
+        if value is np or value is math:
+            names[name] = _scalar_module(value)
+        elif _hashable(value) and value in SCALAR_FORMS and not isinstance(value, types.FunctionType):
+            names[name] = SCALAR_FORMS[value]  # exp, expm1, where imported by name
+        elif isinstance(value, types.FunctionType):
+            names[name] = _jit_tree(SCALAR_FORMS.get(value, value), done)
     clone = types.FunctionType(func.__code__, names, func.__name__, func.__defaults__, func.__closure__)
-    done[func] = numba.njit(clone)
+    done[func] = numba.njit(clone, inline="always", **vecmath.JIT_OPTIONS)
     return done[func]
 
 
@@ -338,6 +435,7 @@ def module_for(classes):
     text = source(specs)
     digest = hashlib.sha256(text.encode())
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(vecmath.__file__).read_bytes())
     digest.update(numba.__version__.encode())
     seen = set()
     for spec in specs:
