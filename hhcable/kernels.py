@@ -123,9 +123,6 @@ def record_frames(k, v, rec_every, rec_start, rec_stop, rec_off, frames):
 
 
 # -- generating the model's kernel --------------------------------------------------------------
-#: What a class's run of nodes does in a step: conductances only, or the gates first by the
-#: rate table or by the exact rates.
-CONDUCTANCES, BY_TABLE, BY_RATES = 0, 1, 2
 
 
 def _membrane_jit():
@@ -135,33 +132,31 @@ def _membrane_jit():
 
 
 def _membrane_source(c, spec):
-    """Source of ``nodes_c``, ``membrane_c`` and ``current_c`` for channel class number ``c``.
+    """Source of ``membrane_c`` and ``current_c`` for channel class number ``c``.
 
-    ``nodes_c`` is the work: one branch-free loop over a run of nodes held in 1-D arrays
-    (voltages, parameter and gate rows, the conductance sums), a loop LLVM vectorises when
-    the rates are exact (the channel's functions and exp are inlined, see :func:`_jit_tree`).
-    ``membrane_c`` chooses table or exact rates for each group and hands ``nodes_c`` views
-    of the group's consecutive nodes, or copies gathered and scattered where they are not.
+    For each group ``membrane_c`` decides once whether the gates advance by the rate table
+    or by the exact rates, takes 1-D views of the group's rows (voltages, conductance sums,
+    parameters, gates) when its nodes are consecutive, or gathered copies when they are not,
+    and runs one branch-free loop over them.  With exact rates LLVM vectorises that loop:
+    the channel's functions and exp are inlined (:func:`_jit_tree`, :mod:`hhcable.vecmath`).
     """
     gate_names = [gate.name for gate in spec.gates]
     kinetic = [p for p in spec.params if any(p in gate.args for gate in spec.gates)]
     # In the loops: p_NAME, s_NAME are rows (1-D), k_NAME a kinetic parameter (one value per
-    # group), NAME_ a gate's new value at node j.
+    # group), NAME_ a gate's new value at node j; x, gx, gex the voltages and conductance sums.
     arg = {**{p: f"k_{p}" if p in kinetic else f"p_{p}[j]" for p in spec.params},
            **{name: f"{name}_" for name in gate_names}}
-    rows = [f"p_{p}" for p in spec.params] + [f"s_{name}" for name in gate_names]
-    decays = [f"nq{i}" for i in range(len(spec.gates))]
     conds = [f"c{r} = _c{c}_current{r}({', '.join(arg[a] for a in cur.args)})"
              for r, (_, cur) in enumerate(spec.currents)]
     sums = []
     if spec.currents:
-        sums = [f"g[j] += {' + '.join(f'c{r}' for r in range(len(spec.currents)))}",
-                f"ge[j] += {' + '.join(f'c{r} * {arg[cur.e]}' for r, (_, cur) in enumerate(spec.currents))}"]
+        sums = [f"gx[j] += {' + '.join(f'c{r}' for r in range(len(spec.currents)))}",
+                f"gex[j] += {' + '.join(f'c{r} * {arg[cur.e]}' for r, (_, cur) in enumerate(spec.currents))}"]
     store = [f"s_{name}[j] = {name}_" for name in gate_names]
     by_table = ["u = (x[j] - V_MIN) * inv_dv", "k = int(u)", "u -= k"]
     for i, name in enumerate(gate_names):
-        by_table.append(f"{name}_ = s_{name}[j] * (table[k, {4 * i}] + table[k, {4 * i + 1}] * u) "
-                        f"+ (table[k, {4 * i + 2}] + table[k, {4 * i + 3}] * u)")
+        by_table.append(f"{name}_ = s_{name}[j] * (rates[k, {4 * i}] + rates[k, {4 * i + 1}] * u) "
+                        f"+ (rates[k, {4 * i + 2}] + rates[k, {4 * i + 3}] * u)")
     by_rates = ["xj = x[j]"]
     for i, gate in enumerate(spec.gates):
         args = ", ".join(["xj", *(arg[a] for a in gate.args[1:])])
@@ -174,30 +169,34 @@ def _membrane_source(c, spec):
                          f"{gate.name}_ = s_{gate.name}[j] * decay - r0 * change"]
     keep = [f"{name}_ = s_{name}[j]" for name in gate_names]
 
-    def loop(body, indent="            "):
-        return [indent[4:] + "for j in range(x.size):", *(indent + s for s in body)]
+    def loop(body, indent):
+        return [indent[4:] + "for j in range(m):", *(indent + s for s in body)]
 
-    lines = [
-        _membrane_jit(),
-        f"def nodes_{c}(how, x, g, ge, table, inv_dv, {', '.join(decays + rows)}):",
-        '    """One step of the class on a run of nodes (1-D arrays; see _membrane_source)."""',
-        *(f"    k_{p} = p_{p}[0]" for p in kinetic),
-    ]
+    # Three functions, so that numba compiles each loop once (the run loop calls membrane_c
+    # with ``advance`` a literal True or False, two compilations) and inlines each channel
+    # function at one place only (inlining is most of the compile time).
+    rows = [f"p_{p}" for p in spec.params] + [f"s_{name}" for name in gate_names]
+    row_args = ", ".join([f"k_{p}" for p in kinetic] + rows)
+    lines = []
     if spec.gates:
-        lines += [f"    if how == {BY_TABLE}:", *loop(by_table + store + conds + sums),
-                  f"    elif how == {BY_RATES}:", *loop(by_rates + store + conds + sums)]
-        if sums:
-            lines += ["    else:", *loop(keep + conds + sums)]
-    elif sums:
-        lines += loop(conds + sums, "        ")
-    group_rows = ", ".join([f"params[{i}, a:b]" for i in range(len(spec.params))]
-                           + [f"states[{i}, a:b]" for i in range(len(spec.gates))] + [""])
-    call = (f"nodes_{c}(how, {{}}, table[grp], inv_dv, "
-            f"{', '.join([f'-dt * q[grp, {i}]' for i in range(len(spec.gates))] + [''])}{group_rows})")
-    call = call.replace(", )", ")")
+        lines += [
+            _membrane_jit(),
+            f"def gates_{c}(on_table, x, rates, inv_dv, {', '.join(f'nq{i}' for i in range(len(spec.gates)))}, "
+            f"{row_args}):",
+            '    """Advance the gates on a run of nodes (1-D rows) over one step."""',
+            "    m = x.size",
+            "    if on_table:", *loop(by_table + store, " " * 12),
+            "    else:", *loop(by_rates + store, " " * 12),
+            "", ""]
+    if sums:
+        lines += [
+            _membrane_jit(),
+            f"def conductances_{c}(gx, gex, {row_args}):",
+            '    """Add the conductances of a run of nodes (1-D rows) to gx, gex."""',
+            "    m = gx.size",
+            *loop(keep + conds + sums, " " * 8),
+            "", ""]
     lines += [
-        "",
-        "",
         _membrane_jit(),
         f"def membrane_{c}(v, dt, advance, all_on_table, ptr, nodes, q, use_table, params, states, table, "
         "inv_dv, g, ge):",
@@ -208,22 +207,33 @@ def _membrane_source(c, spec):
         "        on_table = use_table[grp]",
         "        if advance and on_table and not all_on_table:",
         "            for j in range(a, b):",
-        "                x = v[nodes[j]]",
-        "                if not (x >= V_MIN and x < V_MAX):",
+        "                xj = v[nodes[j]]",
+        "                if not (xj >= V_MIN and xj < V_MAX):",
         "                    on_table = False",
         "                    break",
-        f"        how = ({BY_TABLE} if on_table else {BY_RATES}) if advance else {CONDUCTANCES}",
-        "        first = nodes[a]",
-        "        if nodes[b - 1] - first == b - 1 - a:  # consecutive (a group's nodes ascend)",
-        "            " + call.format("v[first:first + b - a], g[first:first + b - a], ge[first:first + b - a]"),
+        "        first, m = nodes[a], b - a",
+        "        consecutive = nodes[b - 1] - first == m - 1  # (a group's nodes ascend)",
+        "        if consecutive:",
+        "            x, gx, gex = v[first:first + m], g[first:first + m], ge[first:first + m]",
         "        else:",
-        "            x, gx, gex = np.empty(b - a), np.zeros(b - a), np.zeros(b - a)",
-        "            for j in range(a, b):",
-        "                x[j - a] = v[nodes[j]]",
-        "            " + call.format("x, gx, gex"),
-        "            for j in range(a, b):",
-        "                g[nodes[j]] += gx[j - a]",
-        "                ge[nodes[j]] += gex[j - a]",
+        "            x, gx, gex = np.empty(m), np.zeros(m), np.zeros(m)",
+        "            for j in range(m):",
+        "                x[j] = v[nodes[a + j]]",
+        *(f"        p_{p} = params[{i}, a:b]" for i, p in enumerate(spec.params)),
+        *(f"        s_{name} = states[{i}, a:b]" for i, name in enumerate(gate_names)),
+        *(f"        k_{p} = params[{spec.params.index(p)}, a]" for p in kinetic),
+    ]
+    if spec.gates:
+        lines += ["        if advance:",
+                  f"            gates_{c}(on_table, x, table[grp], inv_dv, "
+                  f"{', '.join(f'-dt * q[grp, {i}]' for i in range(len(spec.gates)))}, {row_args})"]
+    if sums:
+        lines += [f"        conductances_{c}(gx, gex, {row_args})"]
+    lines += [
+        "        if not consecutive:",
+        "            for j in range(m):",
+        "                g[nodes[a + j]] += gx[j]",
+        "                ge[nodes[a + j]] += gex[j]",
     ]
     P = {p: f"p_{p}" for p in spec.params}
     S = {name: f"s_{name}" for name in gate_names}

@@ -45,80 +45,99 @@ C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13 = (1.0 / math.factorial(k) fo
 JIT_OPTIONS = {"error_model": "numpy", "fastmath": {"contract"}}
 
 
-@intrinsic
-def _double_bits(typingctx, x):
-    """The 64 bits of a double as an int64 (no conversion)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
+def _fmuladd(builder):
+    """LLVM's ``a * b + c``, one fused operation where the CPU has FMA (two roundings where not)."""
+    dbl = ir.DoubleType()
+    return builder.module.declare_intrinsic("llvm.fmuladd", [dbl], ir.FunctionType(dbl, [dbl, dbl, dbl]))
 
 
-@intrinsic
-def _bits_double(typingctx, x):
-    """The double whose 64 bits are this int64 (no conversion)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+def _reduce(builder, x):
+    """LLVM instructions for ``(s1, s2, p)`` with ``exp(x) = s1 s2 (1 + p)``, |p| < 0.42.
 
-    return types.float64(types.int64), codegen
+    Written as instructions (not as a jitted function that numba would inline) because
+    numba's inlining of small functions costs more compile time than the whole kernel
+    otherwise does.  ``fmuladd`` is a multiply-add fused where the CPU has FMA.
+    """
+    dbl, i64 = ir.DoubleType(), ir.IntType(64)
+    fmuladd = _fmuladd(builder)
 
+    def const(value):
+        return ir.Constant(dbl, value)
 
-@numba.njit(inline="always", **JIT_OPTIONS)
-def _reduce(x):
-    """``(s1, s2, p)`` with ``exp(x) = s1 s2 (1 + p)``: s1, s2 powers of two, |p| < 0.42."""
-    x = X_MAX if x > X_MAX else x
-    x = X_MIN if x < X_MIN else x
-    t = x * LOG2E + SHIFTER
-    kf = t - SHIFTER
-    r = (x - kf * LN2_HI) - kf * LN2_LO
-    p = C12 + r * C13
-    p = C11 + r * p
-    p = C10 + r * p
-    p = C9 + r * p
-    p = C8 + r * p
-    p = C7 + r * p
-    p = C6 + r * p
-    p = C5 + r * p
-    p = C4 + r * p
-    p = C3 + r * p
-    p = C2 + r * p
-    p = r + (r * r) * p
+    def madd(a, b, c):
+        return builder.call(fmuladd, [a, b, c])
+
+    # Clamped (a NaN passes both comparisons untouched and comes out NaN).
+    x = builder.select(builder.fcmp_ordered(">", x, const(X_MAX)), const(X_MAX), x)
+    x = builder.select(builder.fcmp_ordered("<", x, const(X_MIN)), const(X_MIN), x)
+    t = madd(x, const(LOG2E), const(SHIFTER))  # k in the low bits of t
+    kf = builder.fsub(t, const(SHIFTER))
+    r = madd(kf, const(-LN2_HI), x)
+    r = madd(kf, const(-LN2_LO), r)
+    p = const(C13)
+    for coefficient in (C12, C11, C10, C9, C8, C7, C6, C5, C4, C3, C2):
+        p = madd(r, p, const(coefficient))
+    p = madd(builder.fmul(r, r), p, r)
     # 2**k in two halves, so that 2**k below the normal range still rounds gradually to 0.
-    k = _double_bits(t) - _double_bits(SHIFTER)
-    half = k >> 1
-    s1 = _bits_double((half + BIAS) << MANTISSA_BITS)
-    s2 = _bits_double((k - half + BIAS) << MANTISSA_BITS)
-    return s1, s2, p
+    k = builder.sub(builder.bitcast(t, i64), builder.bitcast(const(SHIFTER), i64))
+    half = builder.ashr(k, ir.Constant(i64, 1))
+
+    def power_of_two(n):
+        return builder.bitcast(builder.shl(builder.add(n, ir.Constant(i64, BIAS)), ir.Constant(i64, MANTISSA_BITS)),
+                               dbl)
+
+    return power_of_two(half), power_of_two(builder.sub(k, half)), p
 
 
-@numba.njit(inline="always", **JIT_OPTIONS)
-def exp(x):
+def _scale(builder, s1, s2, p):
+    """``exp(x) = (1 + p) s1 s2``: the second scaling last, for gradual underflow."""
+    return builder.fmul(builder.fmul(builder.fadd(ir.Constant(p.type, 1.0), p), s1), s2)
+
+
+def _expm1(builder, x, s, p, e):
+    """``expm1(x) = s p + (s - 1)`` (s = 2**k; s - 1 exact where it matters), or ``e - 1`` for large x."""
+    fmuladd = _fmuladd(builder)
+    one = ir.Constant(x.type, 1.0)
+    small = builder.call(fmuladd, [s, p, builder.fsub(s, one)])
+    return builder.select(builder.fcmp_ordered(">", x, ir.Constant(x.type, EXPM1_IS_EXP)), builder.fsub(e, one), small)
+
+
+@intrinsic
+def exp(typingctx, x):
     """e**x (float -> float), vectorisable; NaN gives NaN."""
-    s1, s2, p = _reduce(x)
-    return (1.0 + p) * s1 * s2
+    def codegen(context, builder, signature, args):
+        return _scale(builder, *_reduce(builder, args[0]))
+
+    return types.float64(types.float64), codegen
 
 
-@numba.njit(inline="always", **JIT_OPTIONS)
-def exp_expm1(x):
+@intrinsic
+def expm1(typingctx, x):
+    """e**x - 1 (float -> float), accurate near 0, vectorisable; NaN gives NaN."""
+    def codegen(context, builder, signature, args):
+        s1, s2, p = _reduce(builder, args[0])
+        return _expm1(builder, args[0], builder.fmul(s1, s2), p, _scale(builder, s1, s2, p))
+
+    return types.float64(types.float64), codegen
+
+
+@intrinsic
+def exp_expm1(typingctx, x):
     """``(exp(x), expm1(x))`` from one reduction (an exponential-Euler step needs both).
 
     Cheaper than :func:`exp` by scaling with ``2**k`` in one factor, which overflows for
     ``x`` above 709.09 (``2**1023.5``): there both are inf, where e**x itself overflows
     only above 709.78.  Exponential-Euler steps use ``x <= 0``.
     """
-    s1, s2, p = _reduce(x)
-    s = s1 * s2
-    e = s * (1.0 + p)
-    m = s * p + (s - 1.0)  # s - 1 is exact for the k where it matters
-    return e, (e - 1.0 if x > EXPM1_IS_EXP else m)
+    def codegen(context, builder, signature, args):
+        x = args[0]
+        s1, s2, p = _reduce(builder, x)
+        s = builder.fmul(s1, s2)
+        e = builder.fmul(s, builder.fadd(ir.Constant(x.type, 1.0), p))
+        pair = context.make_tuple(builder, signature.return_type, (e, _expm1(builder, x, s, p, e)))
+        return pair
 
-
-@numba.njit(inline="always", **JIT_OPTIONS)
-def expm1(x):
-    """e**x - 1 (float -> float), accurate near 0, vectorisable; NaN gives NaN."""
-    s1, s2, p = _reduce(x)
-    s = s1 * s2
-    return (1.0 + p) * s1 * s2 - 1.0 if x > EXPM1_IS_EXP else s * p + (s - 1.0)
+    return types.UniTuple(types.float64, 2)(types.float64), codegen
 
 
 @numba.njit(inline="always", **JIT_OPTIONS)
