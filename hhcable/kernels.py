@@ -368,23 +368,22 @@ def _vtrap_scalar(x, y):
 
 
 #: Array helpers of the channel library -> their scalar form, compiled in their place; and
-#: numpy's and math's exp, expm1, where -> forms loops can vectorise (:mod:`hhcable.vecmath`).
+#: numpy's exp, expm1, where -> forms loops can vectorise (:mod:`hhcable.vecmath`).
 SCALAR_FORMS = {vtrap: _vtrap_scalar}
 if AVAILABLE:
-    SCALAR_FORMS |= {np.exp: vecmath.exp, math.exp: vecmath.exp, np.expm1: vecmath.expm1,
-                     math.expm1: vecmath.expm1, np.where: vecmath.where}
-#: Copies of numpy and math with their SCALAR_FORMS in place, by module name.
-_SCALAR_MODULES = {}
+    SCALAR_FORMS |= {np.exp: vecmath.exp, np.expm1: vecmath.expm1, np.where: vecmath.where}
+#: numpy as the compiled channel functions see it: with its SCALAR_FORMS in place (made once).
+_SCALAR_NUMPY = []
 
 
-def _scalar_module(module):
-    """A copy of module ``np`` or ``math`` whose functions named in SCALAR_FORMS are replaced."""
-    if module.__name__ not in _SCALAR_MODULES:
-        copy = types.ModuleType(module.__name__)
+def _scalar_numpy():
+    """A copy of the numpy module whose functions named in SCALAR_FORMS are replaced."""
+    if not _SCALAR_NUMPY:
+        copy = types.ModuleType(np.__name__)
         copy.__dict__.update({name: SCALAR_FORMS.get(value, value) if _hashable(value) else value
-                              for name, value in vars(module).items()})
-        _SCALAR_MODULES[module.__name__] = copy
-    return _SCALAR_MODULES[module.__name__]
+                              for name, value in vars(np).items()})
+        _SCALAR_NUMPY.append(copy)
+    return _SCALAR_NUMPY[0]
 
 
 def _hashable(value):
@@ -411,8 +410,8 @@ def _jit_tree(func, done):
     names["__name__"] = __name__
     for name in func.__code__.co_names:
         value = names.get(name)
-        if value is np or value is math:
-            names[name] = _scalar_module(value)
+        if value is np:
+            names[name] = _scalar_numpy()
         elif _hashable(value) and value in SCALAR_FORMS and not isinstance(value, types.FunctionType):
             names[name] = SCALAR_FORMS[value]  # exp, expm1, where imported by name
         elif isinstance(value, types.FunctionType):
