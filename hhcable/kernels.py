@@ -15,8 +15,10 @@ conductances group by group, the voltage solve, crossings, then the gates by exp
 Euler at the new voltage (rate tables with the same interpolation and the same fall-back to
 exact rates when a voltage leaves the table).  The voltage solve is classic Hines
 elimination (leaves to roots along the parent array, then substitution back), where numpy
-uses LAPACK on the chains and a junction system; the two agree to round-off.  No fast-math:
-results are reproducible.
+uses LAPACK on the chains and a junction system; the two agree to round-off.  The membrane
+code is compiled with :data:`hhcable.vecmath.JIT_OPTIONS` (fused multiply-adds, reciprocals
+of constants: within an ulp or two of numpy's arithmetic; NaN and inf as in numpy), and its
+exp and expm1 are :mod:`hhcable.vecmath`'s, so that the exact-rate loop vectorises.
 """
 
 import hashlib

@@ -3,9 +3,10 @@
 numba compiles ``math.exp`` and ``np.exp`` to calls into the C library, one number at a
 time: about 3 ns each for exp and 10 ns for expm1 (glibc), and no loop that calls them is
 vectorised.  (LLVM would call Intel's SVML vector library instead, but only in an llvmlite
-built with SVML support, which the PyPI wheels are not.)  The functions here compute the
-same values with multiplications and additions only, so LLVM inlines them and runs a loop
-of rate functions on 4 or 8 voltages at once.
+built with SVML support, which the PyPI wheels are not, so installing Intel's icc_rt does
+not help.)  The functions here compute the same values with multiplications and additions
+only, emitted in place as LLVM instructions (numba intrinsics), so LLVM runs a loop of rate
+functions on 4 or 8 voltages at once.
 
 The method is the classic one (Cody & Waite, as in fdlibm): ``x = k ln 2 + r`` with ``k``
 the nearest integer to ``x / ln 2`` and ``|r| <= ln(2)/2``; ``expm1(r)`` by its Taylor
@@ -15,7 +16,8 @@ exponent bits.  Measured against the C library on 500,000 arguments over the who
 for exp, 2 for expm1.  ``expm1`` keeps its full relative accuracy near zero, where
 ``exp(x) - 1`` would not.
 
-Only for compiled code: the numpy path uses numpy's own functions.
+Only for compiled code: the numpy path uses numpy's own functions.  :mod:`hhcable.kernels`
+compiles a channel's ``np.exp``, ``np.expm1`` and ``np.where`` as these.
 """
 
 import math
@@ -39,10 +41,12 @@ BIAS, MANTISSA_BITS = 1023, 52
 #: Taylor coefficients of expm1 after the linear term: 1/2!, 1/3!, ..., 1/13!.
 C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13 = (1.0 / math.factorial(k) for k in range(2, 14))
 #: What compiled loops that inline these functions are compiled with: divisions by zero give
-#: inf or NaN as in numpy (not ZeroDivisionError), and a * b + c may be one fused
-#: multiply-add (one rounding instead of two).  No other fast-math: NaN and inf keep their
-#: meaning (the engine detects non-finite voltages) and no sum is reordered.
-JIT_OPTIONS = {"error_model": "numpy", "fastmath": {"contract"}}
+#: inf or NaN as in numpy (not ZeroDivisionError); a * b + c may be one fused multiply-add
+#: (one rounding instead of two); x / c may be x * (1 / c) (within an ulp of the quotient;
+#: the rate functions divide by constants, and a vector division costs ~10 multiplications).
+#: No other fast-math: NaN and inf keep their meaning (the engine detects non-finite
+#: voltages) and no sum is reordered.
+JIT_OPTIONS = {"error_model": "numpy", "fastmath": {"contract", "arcp"}}
 
 
 def _fmuladd(builder):
@@ -134,8 +138,7 @@ def exp_expm1(typingctx, x):
         s1, s2, p = _reduce(builder, x)
         s = builder.fmul(s1, s2)
         e = builder.fmul(s, builder.fadd(ir.Constant(x.type, 1.0), p))
-        pair = context.make_tuple(builder, signature.return_type, (e, _expm1(builder, x, s, p, e)))
-        return pair
+        return context.make_tuple(builder, signature.return_type, (e, _expm1(builder, x, s, p, e)))
 
     return types.UniTuple(types.float64, 2)(types.float64), codegen
 
