@@ -21,6 +21,7 @@ of constants: within an ulp or two of numpy's arithmetic; NaN and inf as in nump
 exp and expm1 are :mod:`hhcable.vecmath`'s, so that the exact-rate loop vectorises.
 """
 
+import functools
 import hashlib
 import importlib.util
 import math
@@ -374,21 +375,19 @@ def _vtrap_scalar(x, y):
 SCALAR_FORMS = {vtrap: _vtrap_scalar}
 if AVAILABLE:
     SCALAR_FORMS |= {np.exp: vecmath.exp, np.expm1: vecmath.expm1, np.where: vecmath.where}
-#: numpy as the compiled channel functions see it: with its SCALAR_FORMS in place (made once).
-_SCALAR_NUMPY = []
 
 
+@functools.cache
 def _scalar_numpy():
-    """A copy of the numpy module whose functions named in SCALAR_FORMS are replaced."""
-    if not _SCALAR_NUMPY:
-        copy = types.ModuleType(np.__name__)
-        copy.__dict__.update({name: SCALAR_FORMS.get(value, value) if _hashable(value) else value
-                              for name, value in vars(np).items()})
-        _SCALAR_NUMPY.append(copy)
-    return _SCALAR_NUMPY[0]
+    """numpy as compiled channel functions see it: a copy with its SCALAR_FORMS in place."""
+    copy = types.ModuleType(np.__name__)
+    copy.__dict__.update({name: SCALAR_FORMS.get(value, value) if _hashable(value) else value
+                          for name, value in vars(np).items()})
+    return copy
 
 
 def _hashable(value):
+    """Whether ``value`` can be looked up in a dict (numpy's module holds some that cannot)."""
     try:
         hash(value)
     except TypeError:
