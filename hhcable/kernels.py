@@ -371,10 +371,10 @@ def _vtrap_scalar(x, y):
 
 
 #: Array helpers of the channel library -> their scalar form, compiled in their place; and
-#: numpy's exp, expm1, where -> forms loops can vectorise (:mod:`hhcable.vecmath`).
+#: numpy's exp, expm1, cbrt, where -> forms loops can vectorise (:mod:`hhcable.vecmath`).
 SCALAR_FORMS = {vtrap: _vtrap_scalar}
 if AVAILABLE:
-    SCALAR_FORMS |= {np.exp: vecmath.exp, np.expm1: vecmath.expm1, np.where: vecmath.where}
+    SCALAR_FORMS |= {np.exp: vecmath.exp, np.expm1: vecmath.expm1, np.cbrt: vecmath.cbrt, np.where: vecmath.where}
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""exp, expm1 and where that compiled loops can vectorise: plain arithmetic, no branches, no calls.
+"""exp, expm1, cbrt and where that compiled loops can vectorise: plain arithmetic, no branches, no calls.
 
 numba compiles ``math.exp`` and ``np.exp`` to calls into the C library, one number at a
 time: about 3 ns each for exp and 10 ns for expm1 (glibc), and no loop that calls them is
@@ -17,7 +17,7 @@ for exp, 2 for expm1.  ``expm1`` keeps its full relative accuracy near zero, whe
 ``exp(x) - 1`` would not.
 
 Only for compiled code: the numpy path uses numpy's own functions.  :mod:`hhcable.kernels`
-compiles a channel's ``np.exp``, ``np.expm1`` and ``np.where`` as these.
+compiles a channel's ``np.exp``, ``np.expm1``, ``np.cbrt`` and ``np.where`` as these.
 """
 
 import math
@@ -38,6 +38,9 @@ X_MIN, X_MAX = -746.0, 710.0
 EXPM1_IS_EXP = 700.0
 #: Exponent bias and position of IEEE 754 doubles.
 BIAS, MANTISSA_BITS = 1023, 52
+#: Cube root: below 2**-900 the argument is scaled by 2**(3 * 54) first; fdlibm's bias of
+#: the exponent-thirds guess (its high word 715094163, as 64 bits).
+CBRT_TINY_BITS, CBRT_SCALE_BITS, CBRT_BIAS = 900, 54, 715094163 << 32
 #: Taylor coefficients of expm1 after the linear term: 1/2!, 1/3!, ..., 1/13!.
 C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13 = (1.0 / math.factorial(k) for k in range(2, 14))
 #: What compiled loops that inline these functions are compiled with: divisions by zero give
@@ -141,6 +144,48 @@ def exp_expm1(typingctx, x):
         return context.make_tuple(builder, signature.return_type, (e, _expm1(builder, x, s, p, e)))
 
     return types.UniTuple(types.float64, 2)(types.float64), codegen
+
+
+def _cbrt(builder, x):
+    """LLVM instructions for the cube root: a guess from the exponent bits (a third of them,
+    as fdlibm's cbrt; accurate to ~5 bits), then three Halley steps
+    ``y -= y (y³ - a) / (2y³ + a)``, each tripling the correct bits (5, 15, 45, beyond 53).
+    The steps are written with y³/4 so that nothing overflows up to the largest double;
+    arguments below 2**-900 are scaled by 2**162 first (and the root back by 2**-54)."""
+    dbl, i64 = ir.DoubleType(), ir.IntType(64)
+    fabs = builder.module.declare_intrinsic("llvm.fabs", [dbl])
+    copysign = builder.module.declare_intrinsic("llvm.copysign", [dbl], ir.FunctionType(dbl, [dbl, dbl]))
+
+    def const(value):
+        return ir.Constant(dbl, value)
+
+    a = builder.call(fabs, [x])
+    tiny = builder.fcmp_ordered("<", a, const(2.0 ** -CBRT_TINY_BITS))
+    a = builder.select(tiny, builder.fmul(a, const(2.0 ** (3 * CBRT_SCALE_BITS))), a)
+    guess = builder.add(builder.udiv(builder.bitcast(a, i64), ir.Constant(i64, 3)), ir.Constant(i64, CBRT_BIAS))
+    y = builder.bitcast(guess, dbl)
+    quarter_a = builder.fmul(a, const(0.25))
+    for _ in range(3):
+        quarter_cube = builder.fmul(builder.fmul(y, y), builder.fmul(y, const(0.25)))
+        ratio = builder.fdiv(builder.fsub(quarter_cube, quarter_a),
+                             builder.fadd(builder.fadd(quarter_cube, quarter_cube), quarter_a))
+        y = builder.fsub(y, builder.fmul(y, ratio))
+    y = builder.select(tiny, builder.fmul(y, const(2.0 ** -CBRT_SCALE_BITS)), y)
+    root = builder.call(copysign, [y, x])
+    # 0, inf and NaN are their own cube roots.
+    plain = builder.or_(builder.fcmp_unordered("uno", x, x),
+                        builder.or_(builder.fcmp_ordered("==", a, const(0.0)),
+                                    builder.fcmp_ordered("==", a, const(math.inf))))
+    return builder.select(plain, x, root)
+
+
+@intrinsic
+def cbrt(typingctx, x):
+    """The real cube root (float -> float), vectorisable; 0, ±inf and NaN give themselves."""
+    def codegen(context, builder, signature, args):
+        return _cbrt(builder, args[0])
+
+    return types.float64(types.float64), codegen
 
 
 @numba.njit(inline="always", **JIT_OPTIONS)
