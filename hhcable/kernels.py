@@ -18,7 +18,7 @@ elimination (leaves to roots along the parent array, then substitution back), wh
 uses LAPACK on the chains and a junction system; the two agree to round-off.  The membrane
 code is compiled with :data:`hhcable.vecmath.JIT_OPTIONS` (fused multiply-adds, reciprocals
 of constants: within an ulp or two of numpy's arithmetic; NaN and inf as in numpy), and its
-exp and expm1 are :mod:`hhcable.vecmath`'s, so that the exact-rate loop vectorises.
+exp, expm1 and cbrt are :mod:`hhcable.vecmath`'s, so that the exact-rate loop vectorises.
 """
 
 import functools
@@ -135,13 +135,15 @@ def _membrane_jit():
 
 
 def _membrane_source(c, spec):
-    """Source of ``membrane_c`` and ``current_c`` for channel class number ``c``.
+    """Source of ``membrane_c`` (with ``gates_c``, ``conductances_c``) and ``current_c`` for class ``c``.
 
     For each group ``membrane_c`` decides once whether the gates advance by the rate table
     or by the exact rates, takes 1-D views of the group's rows (voltages, conductance sums,
     parameters, gates) when its nodes are consecutive, or gathered copies when they are not,
-    and runs one branch-free loop over them.  With exact rates LLVM vectorises that loop:
-    the channel's functions and exp are inlined (:func:`_jit_tree`, :mod:`hhcable.vecmath`).
+    and runs branch-free loops over them: the gate update (``gates_c``), then the
+    conductances at the new gates (``conductances_c``).  With exact rates LLVM vectorises the
+    gate loop: the channel's functions are inlined and their exp, expm1 and cbrt are plain
+    arithmetic (:func:`_jit_tree`, :mod:`hhcable.vecmath`).
     """
     gate_names = [gate.name for gate in spec.gates]
     kinetic = [p for p in spec.params if any(p in gate.args for gate in spec.gates)]
