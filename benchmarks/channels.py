@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/channels.py              # 3 alternating repeats, medians
     python benchmarks/channels.py --quick      # one run each
+    python benchmarks/channels.py --membrane   # the compiled membrane step alone, per node
 
 The squid axon of ``run.py`` (3,000 compartments, dt 0.0025 ms, 4 ms), once with ``hh`` and
 once with ``hh`` plus ``ka_cs`` (two more gates), timed stepping only in separate processes:
@@ -12,6 +13,12 @@ with exact rates, hhcable's numpy loop, and NEURON (``hh`` with its tables, ``ka
 ``tests/nmodl/ka_cs.mod`` compiled with ``nrnivmodl`` into a temporary folder).  The
 A-current's share is the extra time over HH alone, against 2/3 (two gates more than HH's
 three, plus one current).
+
+``--membrane`` times the compiled kernel's membrane step for HH alone (no voltage solve) on
+30,000 nodes at voltages of a spike in progress (most at rest, a tenth spread over
+-75..40 mV): conductances only, gates by the rate table, gates by the exact rates, in CPU
+time of the thread (best of 15 blocks of 20 calls), so other work on the machine counts
+less.
 """
 
 import argparse
@@ -111,6 +118,45 @@ def measure(label, options):
     return json.loads(lines[-1][len(RESULT_TAG):])
 
 
+#: Nodes and voltages of the membrane-step profile (mV).
+PROFILE_NODES, PROFILE_SPIKE_NODES = 30000, 3000
+
+
+def membrane_profile():
+    """ns per node of the compiled membrane step of HH: conductances, table, exact rates."""
+    import numpy as np
+
+    import hhcable as hc
+    from hhcable import kernels
+    from hhcable.channels.base import TABLE_DV
+    from hhcable.engine import RateTable
+
+    n, spike = PROFILE_NODES, PROFILE_SPIKE_NODES
+    rng = np.random.default_rng(0)
+    v = np.r_[np.full(n - spike, -65.0) + rng.normal(0.0, 0.5, n - spike), np.linspace(-75.0, 40.0, spike)]
+    hh = hc.HH()
+    spec = hh.spec()
+    q = spec.q10_factors(hc.HH, CELSIUS).reshape(1, -1)
+    table = RateTable(hc.HH, q[0], DT, {}).kernel_layout()[None]
+    params = np.array([np.full(n, hh.params[p]) for p in spec.params])
+    states = hh.steady_state(v)
+    g, ge = np.zeros(n), np.zeros(n)
+    membrane = kernels.module_for([hc.HH]).membrane_0
+    out = {}
+    for label, advance, use_table in (("conductances", False, True), ("table", True, True), ("exact", True, False)):
+        args = (v, DT, advance, True, np.array([0, n]), np.arange(n), q, np.array([use_table]), params, states,
+                table, 1.0 / TABLE_DV, g, ge)
+        membrane(*args)
+        best = float("inf")
+        for _ in range(15):
+            start = time.thread_time()
+            for _ in range(20):
+                membrane(*args)
+            best = min(best, (time.thread_time() - start) / 20)
+        out[label] = best / n * NS_PER_S
+    return out
+
+
 def compile_nmodl():
     """Compile ka_cs.mod for NEURON; the folder to load, or None if that cannot be done here."""
     if not have_neuron() or shutil.which("nrnivmodl") is None:
@@ -126,12 +172,17 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3, help="alternating runs of each (default 3)")
     p.add_argument("--quick", action="store_true", help="one run each")
     p.add_argument("--runs", nargs="+", choices=list(RUNS), help="a subset of the runs (default: all)")
+    p.add_argument("--membrane", action="store_true", help="time the compiled membrane step alone (ns per node)")
     p.add_argument("--json", default=str(HERE / "results" / "channels.json"), help="where to write the table")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         worker(args.worker, json.loads(args.options))
+        return 0
+    if args.membrane:
+        for label, ns in membrane_profile().items():
+            print(f"membrane step, HH, {label:12} {ns:6.2f} ns/node (thread CPU time)")
         return 0
     mechanisms = compile_nmodl() if not args.runs or any("NEURON" in r for r in args.runs) else None
     labels = [label for label, (sim, with_a, _) in RUNS.items()

@@ -17,10 +17,13 @@ conductances group by group, the voltage solve, crossings, then the gates by exp
 Euler at the new voltage (rate tables with the same interpolation and the same fall-back to
 exact rates when a voltage leaves the table).  The voltage solve is classic Hines
 elimination (leaves to roots along the parent array, then substitution back), where numpy
-uses LAPACK on the chains and a junction system; the two agree to round-off.  No fast-math:
-results are reproducible.
+uses LAPACK on the chains and a junction system; the two agree to round-off.  The membrane
+code is compiled with :data:`hhcable.vecmath.JIT_OPTIONS` (fused multiply-adds, reciprocals
+of constants: within an ulp or two of numpy's arithmetic; NaN and inf as in numpy), and its
+exp, expm1 and cbrt are :mod:`hhcable.vecmath`'s, so that the exact-rate loop vectorises.
 """
 
+import functools
 import hashlib
 import importlib.util
 import math
@@ -38,8 +41,10 @@ from .errors import InputError
 
 try:
     import numba
+
+    from . import vecmath
 except ImportError:  # numba could not be installed here: numpy steps (the reference path)
-    numba = None
+    numba = vecmath = None
 
 #: Whether the compiled kernel can be used (numba importable).
 AVAILABLE = numba is not None
@@ -490,65 +495,136 @@ def _largest_piece(parent, size, first, last, a, b):
 
 
 # -- generating the model's kernel --------------------------------------------------------------
+
+
+def _membrane_jit():
+    """Decorator line of the generated membrane code (options: :data:`hhcable.vecmath.JIT_OPTIONS`)."""
+    options = vecmath.JIT_OPTIONS
+    return f"@numba.njit(cache=True, error_model={options['error_model']!r}, fastmath={options['fastmath']!r})"
+
+
 def _membrane_source(c, spec):
-    """Source of ``membrane_c`` and ``current_c`` for channel class number ``c``."""
-    P = {p: f"p_{p}" for p in spec.params}
-    S = {gate.name: f"s_{gate.name}" for gate in spec.gates}
-    names = {**P, **S}
-    load_p = [f"{P[p]} = params[{i}, j]" for i, p in enumerate(spec.params)]
-    load_s = [f"{S[gate.name]} = states[{i}, j]" for i, gate in enumerate(spec.gates)]
-    conds = [f"c{r} = _c{c}_current{r}({', '.join(names[a] for a in cur.args)})"
+    """Source of ``membrane_c`` (with ``gates_c``, ``conductances_c``) and ``current_c`` for class ``c``.
+
+    For each group ``membrane_c`` decides once whether the gates advance by the rate table
+    or by the exact rates, takes 1-D views of the group's rows (voltages, conductance sums,
+    parameters, gates) when its nodes are consecutive, or gathered copies when they are not,
+    and runs branch-free loops over them: the gate update (``gates_c``), then the
+    conductances at the new gates (``conductances_c``).  With exact rates LLVM vectorises the
+    gate loop: the channel's functions are inlined and their exp, expm1 and cbrt are plain
+    arithmetic (:func:`_jit_tree`, :mod:`hhcable.vecmath`).
+    """
+    gate_names = [gate.name for gate in spec.gates]
+    kinetic = [p for p in spec.params if any(p in gate.args for gate in spec.gates)]
+    # In the loops: p_NAME, s_NAME are rows (1-D), k_NAME a kinetic parameter (one value per
+    # group), NAME_ a gate's new value at node j; x, gx, gex the voltages and conductance sums.
+    arg = {**{p: f"k_{p}" if p in kinetic else f"p_{p}[j]" for p in spec.params},
+           **{name: f"{name}_" for name in gate_names}}
+    conds = [f"c{r} = _c{c}_current{r}({', '.join(arg[a] for a in cur.args)})"
              for r, (_, cur) in enumerate(spec.currents)]
-    lines = [
-        "@numba.njit(cache=True)",
+    sums = []
+    if spec.currents:
+        sums = [f"gx[j] += {' + '.join(f'c{r}' for r in range(len(spec.currents)))}",
+                f"gex[j] += {' + '.join(f'c{r} * {arg[cur.e]}' for r, (_, cur) in enumerate(spec.currents))}"]
+    store = [f"s_{name}[j] = {name}_" for name in gate_names]
+    by_table = ["u = (x[j] - V_MIN) * inv_dv", "k = int(u)", "u -= k"]
+    for i, name in enumerate(gate_names):
+        by_table.append(f"{name}_ = s_{name}[j] * (rates[k, {4 * i}] + rates[k, {4 * i + 1}] * u) "
+                        f"+ (rates[k, {4 * i + 2}] + rates[k, {4 * i + 3}] * u)")
+    by_rates = ["xj = x[j]"]
+    for i, gate in enumerate(spec.gates):
+        args = ", ".join(["xj", *(arg[a] for a in gate.args[1:])])
+        by_rates.append(f"r0, r1 = _c{c}_gate{i}({args})")
+        if gate.form == "alpha_beta":  # as update_factors: decay exp(rate), gain -inf expm1(rate)
+            by_rates += ["total = r0 + r1", f"decay, change = exp_expm1(nq{i} * total)",
+                         f"{gate.name}_ = s_{gate.name}[j] * decay - r0 / total * change"]
+        else:
+            by_rates += [f"decay, change = exp_expm1(nq{i} / r1)",
+                         f"{gate.name}_ = s_{gate.name}[j] * decay - r0 * change"]
+    keep = [f"{name}_ = s_{name}[j]" for name in gate_names]
+
+    def loop(body, indent):
+        return [indent[4:] + "for j in range(m):", *(indent + s for s in body)]
+
+    # Three functions, so that numba compiles each loop once (the run loop calls membrane_c
+    # with ``advance`` a literal True or False, two compilations) and inlines each channel
+    # function at one place only (inlining is most of the compile time).
+    rows = [f"p_{p}" for p in spec.params] + [f"s_{name}" for name in gate_names]
+    row_args = ", ".join([f"k_{p}" for p in kinetic] + rows)
+    lines = []
+    if spec.gates:
+        lines += [
+            _membrane_jit(),
+            f"def gates_{c}(on_table, x, rates, inv_dv, {', '.join(f'nq{i}' for i in range(len(spec.gates)))}, "
+            f"{row_args}):",
+            '    """Advance the gates on a run of nodes (1-D rows) over one step."""',
+            "    m = x.size",
+            "    if on_table:", *loop(by_table + store, " " * 12),
+            "    else:", *loop(by_rates + store, " " * 12),
+            "", ""]
+    if sums:
+        lines += [
+            _membrane_jit(),
+            f"def conductances_{c}(gx, gex, {row_args}):",
+            '    """Add the conductances of a run of nodes (1-D rows) to gx, gex."""',
+            "    m = gx.size",
+            *loop(keep + conds + sums, " " * 8),
+            "", ""]
+    lines += [
+        _membrane_jit(),
         f"def membrane_{c}(v, dt, advance, all_on_table, ptr, nodes, q, use_table, params, states, table, "
         "inv_dv, g, ge):",
         "    for grp in range(ptr.size - 1):",
         "        a, b = ptr[grp], ptr[grp + 1]",
+        "        if a == b:",
+        "            continue",
         "        on_table = use_table[grp]",
         "        if advance and on_table and not all_on_table:",
         "            for j in range(a, b):",
-        "                x = v[nodes[j]]",
-        "                if not (x >= V_MIN and x < V_MAX):",
+        "                xj = v[nodes[j]]",
+        "                if not (xj >= V_MIN and xj < V_MAX):",
         "                    on_table = False",
         "                    break",
-        "        for j in range(a, b):",
-        "            i = nodes[j]",
-        "            x = v[i]",
-        *("            " + s for s in load_p),
+        "        first, m = nodes[a], b - a",
+        "        consecutive = nodes[b - 1] - first == m - 1  # (a group's nodes ascend)",
+        "        if consecutive:",
+        "            x, gx, gex = v[first:first + m], g[first:first + m], ge[first:first + m]",
+        "        else:",
+        "            x, gx, gex = np.empty(m), np.zeros(m), np.zeros(m)",
+        "            for j in range(m):",
+        "                x[j] = v[nodes[a + j]]",
+        *(f"        p_{p} = params[{i}, a:b]" for i, p in enumerate(spec.params)),
+        *(f"        s_{name} = states[{i}, a:b]" for i, name in enumerate(gate_names)),
+        *(f"        k_{p} = params[{spec.params.index(p)}, a]" for p in kinetic),
     ]
     if spec.gates:
-        lines += ["            if advance and on_table:",
-                  "                u = (x - V_MIN) * inv_dv",
-                  "                k = int(u)",
-                  "                u -= k"]
-        for i in range(len(spec.gates)):
-            lines.append(f"                states[{i}, j] = states[{i}, j] * (table[grp, k, {4 * i}] + "
-                         f"table[grp, k, {4 * i + 1}] * u) + (table[grp, k, {4 * i + 2}] + "
-                         f"table[grp, k, {4 * i + 3}] * u)")
-        lines.append("            elif advance:")
-        for i, gate in enumerate(spec.gates):
-            args = ", ".join(["x", *(P[a] for a in gate.args[1:])])
-            lines.append(f"                r0, r1 = _c{c}_gate{i}({args})")
-            if gate.form == "alpha_beta":
-                lines += [f"                rate = -dt * q[grp, {i}] * (r0 + r1)",
-                          f"                states[{i}, j] = states[{i}, j] * math.exp(rate) - "
-                          "r0 / (r0 + r1) * math.expm1(rate)"]
-            else:
-                lines += [f"                rate = -dt * q[grp, {i}] / r1",
-                          f"                states[{i}, j] = states[{i}, j] * math.exp(rate) - r0 * math.expm1(rate)"]
-        lines += ["            " + s for s in load_s]
-    lines += ["            " + s for s in conds]
-    if spec.currents:
-        lines += [f"            g[i] += {' + '.join(f'c{r}' for r in range(len(spec.currents)))}",
-                  f"            ge[i] += {' + '.join(f'c{r} * {P[cur.e]}' for r, (_, cur) in enumerate(spec.currents))}"]
+        lines += ["        if advance:",
+                  f"            gates_{c}(on_table, x, table[grp], inv_dv, "
+                  f"{', '.join(f'-dt * q[grp, {i}]' for i in range(len(spec.gates)))}, {row_args})"]
+    if sums:
+        lines += [f"        conductances_{c}(gx, gex, {row_args})"]
+    lines += [
+        "        if not consecutive:",
+        "            for j in range(m):",
+        "                g[nodes[a + j]] += gx[j]",
+        "                ge[nodes[a + j]] += gex[j]",
+    ]
+    P = {p: f"p_{p}" for p in spec.params}
+    S = {name: f"s_{name}" for name in gate_names}
+    names = {**P, **S}
     lines += ["", "", "@numba.njit(cache=True)",
               f"def current_{c}(r, j, x, params, states):",
-              *("    " + s for s in load_p), *("    " + s for s in load_s)]
+              *(f"    {P[p]} = params[{i}, j]" for i, p in enumerate(spec.params)),
+              *(f"    {S[name]} = states[{i}, j]" for i, name in enumerate(gate_names))]
     for r, (_, cur) in enumerate(spec.currents):
-        lines += [f"    if r == {r}:", f"        {conds[r]}", f"        return c{r} * (x - {P[cur.e]})"]
+        lines += [f"    if r == {r}:", f"        c{r} = _c{c}_current{r}({', '.join(names[a] for a in cur.args)})",
+                  f"        return c{r} * (x - {P[cur.e]})"]
     lines.append("    return 0.0")
     return "\n".join(lines)
+
+
+#: The generated membrane code's imports (after the run loop's).
+_MEMBRANE_IMPORTS = "from hhcable.vecmath import exp_expm1\n\n\n"
 
 
 #: Arguments of the run loop for each channel class ``c``.
@@ -772,7 +848,7 @@ def run_parallel(first, last, {common}, pivot, path, owner, part_stims, part_pro
     return -1, -1
 '''
     body = "\n\n\n".join(_membrane_source(c, spec) for c, spec in enumerate(specs))
-    return head + ("\n\n" + body + "\n" if body else "")
+    return head + ("\n\n" + _MEMBRANE_IMPORTS + body + "\n" if body else "")
 
 
 # -- fingerprints: what the cached machine code depends on ------------------------------------
@@ -810,19 +886,47 @@ def _functions(spec):
 
 
 def _vtrap_scalar(x, y):
-    """:func:`hhcable.channels.vtrap` for one number (numba makes arrays of np.where on scalars)."""
+    """:func:`hhcable.channels.vtrap` for one number, without a branch (both sides computed)."""
     u = x / y
-    if abs(u) < _VTRAP_SERIES:
-        return y * (1.0 - u / 2)
-    return y * (u / math.expm1(u))
+    small = abs(u) < _VTRAP_SERIES
+    series = 1.0 - u / 2
+    safe = 1.0 if small else u
+    full = safe / vecmath.expm1(safe)
+    return y * (series if small else full)
 
 
-#: Array helpers of the channel library -> their scalar form, compiled in their place.
+#: Array helpers of the channel library -> their scalar form, compiled in their place; and
+#: numpy's exp, expm1, cbrt, where -> forms loops can vectorise (:mod:`hhcable.vecmath`).
 SCALAR_FORMS = {vtrap: _vtrap_scalar}
+if AVAILABLE:
+    SCALAR_FORMS |= {np.exp: vecmath.exp, np.expm1: vecmath.expm1, np.cbrt: vecmath.cbrt, np.where: vecmath.where}
+
+
+@functools.cache
+def _scalar_numpy():
+    """numpy as compiled channel functions see it: a copy with its SCALAR_FORMS in place."""
+    copy = types.ModuleType(np.__name__)
+    copy.__dict__.update({name: SCALAR_FORMS.get(value, value) if _hashable(value) else value
+                          for name, value in vars(np).items()})
+    return copy
+
+
+def _hashable(value):
+    """Whether ``value`` can be looked up in a dict (numpy's module holds some that cannot)."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _jit_tree(func, done):
-    """``func`` compiled by numba, with the plain Python functions it calls compiled too."""
+    """``func`` compiled by numba for scalars, with the plain Python functions it calls compiled too.
+
+    Each is inlined where it is called (numba's ``inline="always"``), so the membrane loop is
+    one body LLVM can vectorise, compiled with the loop's options; ``np.exp``, ``np.expm1``,
+    ``np.where`` and the library's ``vtrap`` become their :data:`SCALAR_FORMS`.
+    """
     if func in done:
         return done[func]
     names = dict(func.__globals__)
@@ -831,10 +935,15 @@ def _jit_tree(func, done):
     # copy names this module (what it compiles is fingerprinted, so nothing is lost).
     names["__name__"] = __name__
     for name in func.__code__.co_names:
-        if isinstance(names.get(name), types.FunctionType):
-            names[name] = _jit_tree(SCALAR_FORMS.get(names[name], names[name]), done)
+        value = names.get(name)
+        if value is np:
+            names[name] = _scalar_numpy()
+        elif _hashable(value) and value in SCALAR_FORMS and not isinstance(value, types.FunctionType):
+            names[name] = SCALAR_FORMS[value]  # exp, expm1, where imported by name
+        elif isinstance(value, types.FunctionType):
+            names[name] = _jit_tree(SCALAR_FORMS.get(value, value), done)
     clone = types.FunctionType(func.__code__, names, func.__name__, func.__defaults__, func.__closure__)
-    done[func] = numba.njit(clone)
+    done[func] = numba.njit(clone, inline="always", **vecmath.JIT_OPTIONS)
     return done[func]
 
 
@@ -861,6 +970,7 @@ def module_for(classes):
     text = source(specs) + extracellular_source(specs)
     digest = hashlib.sha256(text.encode())
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(vecmath.__file__).read_bytes())
     digest.update(numba.__version__.encode())
     seen = set()
     for spec in specs:
