@@ -152,7 +152,7 @@ def run_hhcable(spec, options):
     sims = []
     for c, (morph, amp) in enumerate(zip(model.morphologies, spec["amps"])):
         cell = hc.Cell(morph, Ra=spec["Ra"], celsius=spec["celsius"], max_segment=model.max_segment)
-        cell.insert(hc.HH(use_table=options["use_table"]))
+        cell.insert(hc.HH(use_table=options.get("use_table", True)))
         sim = hc.Simulation(cell, dt=spec["dt"])
         s, x = spec["stim_at"]
         sim.iclamp(at=hc.Location(section=s, x=x), delay=spec["delay"], dur=spec["dur"], amp=amp)
@@ -163,7 +163,7 @@ def run_hhcable(spec, options):
     batch_kwargs, threads = {}, 1
     if options.get("threads") and "threads" in inspect.signature(hc.Batch).parameters:
         batch_kwargs["threads"] = threads = options["threads"]
-    results = hc.Batch(sims, **batch_kwargs).run(spec["tstop"])
+    results = hc.Batch(sims, backend=options.get("backend", "auto"), **batch_kwargs).run(spec["tstop"])
     traces = {}
     for res in results:
         for name in res.names:
@@ -220,7 +220,7 @@ def run_neuron(spec, options):
 
     h.load_file("stdrun.hoc")
     h.celsius, h.dt = spec["celsius"], spec["dt"]
-    h.usetable_hh = 1 if options["use_table"] else 0
+    h.usetable_hh = 1 if options.get("use_table", True) else 0
     h.cvode.active(0)
     keep, recs = [], {}
     for c, (cell, amp) in enumerate(zip(spec["cells"], spec["amps"])):
@@ -464,8 +464,8 @@ def run_jaxley(spec, options):
             r = resampled(s["points"], 2 * s["nseg"])[1::2]  # radius at each compartment's centre
             radius.append(r)
             length.append(np.full(s["nseg"], s["length"] / s["nseg"]))
-    net.nodes["radius"] = np.concatenate(radius)
-    net.nodes["length"] = np.concatenate(length)
+    net.set("length", np.concatenate(length))  # set() derives area and axial loads (cylinders)
+    net.set("radius", np.concatenate(radius))
     net.set("axial_resistivity", spec["Ra"])
     net.set("capacitance", spec["cm"])
     net.set("v", V_INIT)
@@ -516,15 +516,17 @@ def measure(python, simulator, spec_path, options, timeout):
     cmd = [python, str(Path(__file__).resolve()), "--worker", simulator, str(spec_path),
            "--options", json.dumps(options)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
+    start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout} s"}
+    total = time.perf_counter() - start
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"exit {proc.returncode}: {tail[:300]}"}
-    return json.loads(lines[-1][len(RESULT_TAG):])
+    return {**json.loads(lines[-1][len(RESULT_TAG):]), "process_wall_s": total}
 
 
 def check(spec, reference, run):
@@ -556,20 +558,25 @@ def velocity(spec, run):
     return sum(values) / len(values) if values else None
 
 
-def importable(python, module):
-    proc = subprocess.run([python, "-c", f"import {module}"], capture_output=True, text=True)
-    return proc.returncode == 0
-
-
-def versions(python, modules):
+def peer_versions(python, modules):
+    """{module: version, or None where ``python`` cannot import it}, in one process."""
     code = ("import importlib, json, sys\nout = {}\nfor m in sys.argv[1:]:\n"
-            "    try:\n        out[m] = importlib.import_module(m).__version__\n"
+            "    try:\n        out[m] = getattr(importlib.import_module(m), '__version__', '?')\n"
             "    except Exception:\n        out[m] = None\nprint(json.dumps(out))")
     proc = subprocess.run([python, "-c", code, *modules], capture_output=True, text=True)
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
         return {m: None for m in modules}
+
+
+def installed_version(name):
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def cpu_model():
@@ -595,10 +602,14 @@ def main(argv=None):
                    default=["neuron", "arbor", "jaxley", "brian2"], help="peers to try (default all)")
     p.add_argument("--peer-python", default=sys.executable,
                    help="the python that runs the peers (default this one), e.g. a virtual environment's")
+    p.add_argument("--columns", nargs="+", choices=[c[0] for c in COLUMNS], metavar="COLUMN",
+                   help=f"only these columns (hhcable exact, the reference, always runs); choose from "
+                        f"{', '.join(repr(c[0]) for c in COLUMNS)}")
     p.add_argument("--threads", type=int, help="hhcable's threads, passed on where hhcable accepts threads=")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds one run may take (default 900)")
-    p.add_argument("--dt-scale", nargs=2, metavar=("SIMULATOR", "FACTOR"), action="append", default=[],
-                   help="run SIMULATOR at FACTOR times the model's dt (a self-test: the check must refuse it)")
+    p.add_argument("--dt-scale", nargs=2, metavar=("COLUMN", "FACTOR"), action="append", default=[],
+                   help="run a column (e.g. 'NEURON exact') or a simulator (e.g. neuron) at FACTOR times "
+                        "the model's dt: a self-test, the check must refuse it")
     p.add_argument("--json", default=str(HERE / "results" / "peers.json"), help="where to write the table")
     p.add_argument("--worker", nargs=2, metavar=("SIMULATOR", "SPEC"), help=argparse.SUPPRESS)
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -619,16 +630,20 @@ def main(argv=None):
         except ValueError:
             p.error(f"--dt-scale {sim}: {factor!r} is not a number")
     repeats = 1 if args.quick else max(1, args.repeats)
-    have = {peer: importable(args.peer_python, IMPORT_NAME[peer]) for peer in args.peers}
+    found = peer_versions(args.peer_python, [IMPORT_NAME[peer] for peer in args.peers]
+                          + (["jax"] if "jaxley" in args.peers else []))
+    have = {peer: found[IMPORT_NAME[peer]] is not None for peer in args.peers}
     for peer, ok in have.items():
         if not ok:
             print(f"{peer}: not importable by {args.peer_python}; skipped")
-    columns = [c for c in COLUMNS if c[1] == "hhcable" or have.get(c[1])]
+    columns = [c for c in COLUMNS if (c[1] == "hhcable" or have.get(c[1]))
+               and (not args.columns or c[0] in args.columns or c[0] == REFERENCE)]
     for key, sim, options, _ in columns:
         if sim == "hhcable" and args.threads:
             options["threads"] = args.threads
-        if sim in dt_scale:
-            options["dt_scale"] = dt_scale[sim]
+        for name_ in (key, sim):
+            if name_ in dt_scale:
+                options["dt_scale"] = dt_scale[name_]
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -689,10 +704,13 @@ def main(argv=None):
             rows.append(row)
 
     print_table(rows, [c[0] for c in columns])
+    import numpy
+    import hhcable
     machine = {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
                "load_average": os.getloadavg(), "peer_python": args.peer_python,
-               "versions": {**versions(sys.executable, ["hhcable", "numpy", "numba"]),
-                            **versions(args.peer_python, [IMPORT_NAME[p] for p in have if have[p]] + ["jax"])}}
+               "versions": {"hhcable": hhcable.__version__, "numpy": numpy.__version__,
+                            "numba": installed_version("numba"),
+                            **{m: v for m, v in found.items() if v is not None}}}
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, load average "
           f"{', '.join(f'{x:.1f}' for x in machine['load_average'])}; versions {machine['versions']}")
     out = Path(args.json)
