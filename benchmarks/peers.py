@@ -661,8 +661,10 @@ def main(argv=None):
                         continue
                     python = sys.executable if sim == "hhcable" else args.peer_python
                     out = measure(python, sim, spec_path, options, args.timeout)
-                    if "error" in out:
+                    if "error" in out and round_ == 0:
                         status[key] = f"failed: {out['error']}"
+                    elif "error" in out:
+                        print(f"  {key}: a repeat failed: {out['error']}", flush=True)
                     runs[key].append(out)
                 if round_ == 0:  # the check, against hhcable's exact-rate run
                     ref = runs[REFERENCE][0] if runs[REFERENCE] else None
@@ -702,24 +704,71 @@ def main(argv=None):
                 if "ns_per_compartment_step" in entry and "ns_per_compartment_step" in base:
                     entry["ratio_to_hhcable"] = entry["ns_per_compartment_step"] / base["ns_per_compartment_step"]
             rows.append(row)
+            print_table([row], [c[0] for c in columns])
+            write_json(args.json, {"machine": machine_info(found, args.peer_python), "repeats": repeats, "rows": rows})
 
     print_table(rows, [c[0] for c in columns])
-    import numpy
-    import hhcable
-    machine = {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
-               "load_average": os.getloadavg(), "peer_python": args.peer_python,
-               "versions": {"hhcable": hhcable.__version__, "numpy": numpy.__version__,
-                            "numba": installed_version("numba"),
-                            **{m: v for m, v in found.items() if v is not None}}}
+    print_markdown(rows)
+    machine = machine_info(found, args.peer_python)
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, load average "
           f"{', '.join(f'{x:.1f}' for x in machine['load_average'])}; versions {machine['versions']}")
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_name(out.name + ".part")
-    tmp_out.write_text(json.dumps({"machine": machine, "repeats": repeats, "rows": rows}, indent=2) + "\n")
-    tmp_out.replace(out)
+    out = write_json(args.json, {"machine": machine, "repeats": repeats, "rows": rows})
     print(f"wrote {out}")
     return 0
+
+
+def machine_info(found, peer_python):
+    """The machine and the versions that ran."""
+    import numpy
+
+    import hhcable
+
+    return {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
+            "load_average": os.getloadavg(), "peer_python": peer_python,
+            "versions": {"hhcable": hhcable.__version__, "numpy": numpy.__version__,
+                         "numba": installed_version("numba"), **{m: v for m, v in found.items() if v is not None}}}
+
+
+def write_json(path, table):
+    """Write the table whole (a partial file never replaces a complete one)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    part.write_text(json.dumps(table, indent=2) + "\n")
+    part.replace(out)
+    return out
+
+
+def print_markdown(rows):
+    """The table as Markdown, peers beside each other as in benchmarks/README.md."""
+    def ns(row, key):
+        e = row["runs"].get(key, {})
+        return f"{e['ns_per_compartment_step']:.1f}" if "ns_per_compartment_step" in e else \
+            e.get("status", "-").split(":")[0]
+
+    def ratio(row, key):
+        e = row["runs"].get(key, {})
+        return f" ({e['ratio_to_hhcable']:.1f}x)" if "ratio_to_hhcable" in e and e["simulator"] != "hhcable" else ""
+
+    def mb(row, key):
+        e = row["runs"].get(key, {})
+        return f"{e['peak_memory_mb']:.0f}" if "peak_memory_mb" in e else "-"
+
+    pairs = [("hhcable", None), ("hhcable exact", None), ("Arbor 1 thread", "Arbor 2 threads"),
+             ("NEURON tables", "NEURON exact"), ("Jaxley CPU", None), ("Brian2", None)]
+    print("\n| model | compartments x steps | hhcable numba | hhcable exact rates | Arbor (1 thread / 2) | "
+          "NEURON (tables / exact) | Jaxley CPU | Brian2 | peak MB (hhcable / Arbor / NEURON / Jaxley / Brian2) |")
+    print("|---" * 9 + "|")
+    for row in rows:
+        cells = []
+        for a, b in pairs:
+            text = ns(row, a) + ratio(row, a)
+            if b:
+                text += " / " + ns(row, b) + ratio(row, b)
+            cells.append(text)
+        memory = " / ".join(mb(row, k) for k in ("hhcable", "Arbor 1 thread", "NEURON tables", "Jaxley CPU", "Brian2"))
+        print(f"| {row['model']} | {row['n_compartments']:,} x {row['n_steps']:,} | " + " | ".join(cells)
+              + f" | {memory} |")
 
 
 def print_table(rows, keys):
