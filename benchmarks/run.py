@@ -6,7 +6,6 @@ Usage::
     python benchmarks/run.py --quick          # 1 repeat each (smoke run)
     python benchmarks/run.py --models squid axon30k --repeats 3
     python benchmarks/run.py --backend numpy    # only the numpy loop (default: numpy and numba)
-    python benchmarks/run.py --backend numba --threads 1 2 --no-neuron   # the kernel on 1 and 2 threads
 
 Every measurement runs in its own subprocess (so peak memory is that run's alone); the
 worker builds the model, initialises, and times only the time-stepping loop
@@ -15,135 +14,66 @@ NEURON, with its defaults: ``usetable_hh = 1``, ``secondorder = 0``, CVode off).
 and NEURON runs alternate, and the medians are reported.  NEURON is optional: without it the
 NEURON columns read n/a.  hhcable runs with each backend asked for (``--backend``; by default
 numpy and, if installed, the compiled numba kernel), and the best is the ``hhcable`` column.
+``--exact-rates`` turns the rate tables off in both (``HH(use_table=False)``,
+``usetable_hh = 0``).
+
+Both simulators build the model from the same numbers (``peers.describe``: hhcable's own
+sections, 3-d points, attachment points and ``nseg``; NEURON's sections are connected where
+hhcable's hang) and the first round is checked before anything is timed: the first 0 mV
+crossing at every probe (two points a cable, giving velocities; the tips of a tree) must
+agree with hhcable's, velocities within 2 % and latencies within 5 %.  A model that fails is
+not timed (its row says ``refused``).  The runs are ``peers.py``'s workers.
 """
 
 import argparse
 import json
 import platform
-import resource
 import statistics
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-#: ns per s
-NS_PER_S = 1e9
-#: MB per kB (ru_maxrss is in kB on Linux)
-MB_PER_KB = 1.0 / 1024.0
+import peers  # noqa: E402
+from peers import MB_PER_KB, NS_PER_S  # noqa: E402, F401  (channels.py and sweep.py take them from here)
+
+#: Marks the result line of the workers of channels.py and sweep.py
 RESULT_TAG = "BENCHMARK-RESULT "
-#: Largest nseg NEURON accepts for one section
-NEURON_MAX_NSEG = 32767
 
 
-# -- workers (run in a subprocess) ------------------------------------------------------------
-def run_hhcable(model, options):
-    import hhcable as hc
-
-    sims = []
-    for morph, amp in zip(model.morphologies, model.amps):
-        cell = hc.Cell(morph, Ra=model.Ra, celsius=model.celsius, max_segment=model.max_segment)
-        cell.insert(hc.HH(**options.get("hh", {})))
-        sim = hc.Simulation(cell, dt=model.dt, **options.get("simulation", {}))
-        sim.iclamp(at=0.0, delay=model.delay, dur=model.dur, amp=amp)
-        sim.probe("v", at=0.5)
-        sims.append(sim)
-    n_comp = sum(s.cell.n_compartments for s in sims)
-    result = hc.Batch(sims, backend=options.get("backend", "auto"), threads=options.get("threads")).run(model.tstop)[0]
-    return n_comp, result.run_wall_s
-
-
-def run_neuron(model, options):
-    import hhcable as hc
-    from neuron import h
-
-    h.load_file("stdrun.hoc")
-    h.celsius = model.celsius
-    h.dt = model.dt
-    h.cvode.active(0)
-    keep = []
-    for morph, amp in zip(model.morphologies, model.amps):
-        comp = hc.Cell(morph, max_segment=model.max_segment).compartments
-        secs, ends = [], []
-        for s in morph.sections:
-            points = [dict(zip(("x", "y", "z", "radius"), p)) for p in s.points]
-            nseg = len(comp.section_nodes[s.index]) - 2
-            # NEURON allows at most 32767 segments a section: cut longer straight sections
-            # into equal pieces (the compartments stay the same).
-            pieces = -(-nseg // NEURON_MAX_NSEG)
-            if pieces > 1 and len(points) != 2:
-                raise SystemExit(f"section {s.index}: cannot split a bent section of {nseg} segments")
-            parent = ends[s.parent] if s.parent >= 0 else None
-            for k in range(pieces):
-                sec = h.Section(name=f"s{len(keep)}_{s.index}_{k}")
-                if pieces == 1:
-                    chunk = points
-                else:
-                    a, b = points
-                    chunk = [{key: a[key] + (b[key] - a[key]) * f for key in ("x", "y", "z", "radius")}
-                             for f in (k / pieces, (k + 1) / pieces)]
-                for d in chunk:
-                    sec.pt3dadd(d["x"], d["y"], d["z"], 2.0 * d["radius"])
-                sec.nseg = nseg // pieces
-                sec.Ra = model.Ra
-                sec.cm = 1.0
-                sec.insert("hh")
-                if parent is not None:
-                    sec.connect(parent(s.parent_x if k == 0 else 1.0), 0.0)
-                parent = sec
-                secs.append(sec)
-            ends.append(parent)
-        stim = h.IClamp(secs[0](0.0))
-        stim.delay, stim.dur, stim.amp = model.delay, model.dur, amp
-        rec = h.Vector().record(secs[0](0.5)._ref_v)
-        keep.append((secs, stim, rec))
-    n_comp = sum(sec.nseg for secs, _, _ in keep for sec in secs)
-    pc = h.ParallelContext()
-    pc.set_maxstep(10.0)  # no network: any max step lets psolve run its fixed-step loop
-    h.finitialize(-65.0)
-    start = time.perf_counter()
-    pc.psolve(model.tstop)
-    wall = time.perf_counter() - start
-    return n_comp, wall
-
-
-def worker(simulator, name, options):
-    from models import models
-
-    model = models()[name]
-    n_comp, wall = (run_neuron if simulator == "neuron" else run_hhcable)(model, options)
-    n_steps = round(model.tstop / model.dt)
-    print(RESULT_TAG + json.dumps({
-        "n_compartments": n_comp, "n_steps": n_steps, "step_wall_s": wall,
-        "ns_per_compartment_step": wall / (n_comp * n_steps) * NS_PER_S,
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * MB_PER_KB,
-    }))
-
-
-# -- driver ---------------------------------------------------------------------------------
-def measure(simulator, name, options):
-    """One subprocess run; returns the worker's figures plus whole-process wall time, or None."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", simulator, name,
-           "--options", json.dumps(options)]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    total = time.perf_counter() - start
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
-    if proc.returncode != 0 or not lines:
-        sys.stderr.write(f"{simulator}/{name} failed:\n{proc.stderr[-2000:]}\n")
+# -- runs: peers.py's workers, one process each -------------------------------------------
+def measure(simulator, spec_path, options):
+    """One subprocess run (peers.py's worker); its figures plus whole-process wall time, or None."""
+    out = peers.measure(sys.executable, simulator, spec_path, options, timeout=None)
+    if "error" in out:
+        sys.stderr.write(f"{simulator}/{Path(spec_path).stem} failed: {out['error']}\n")
         return None
-    out = json.loads(lines[-1][len(RESULT_TAG):])
-    out["process_wall_s"] = total
     return out
 
 
 def median_of(runs, key):
     values = [r[key] for r in runs if r is not None]
     return statistics.median(values) if values else None
+
+
+def check_equal(spec, runs):
+    """peers.py's check on the first round: every run against the first hhcable run (NEURON
+    with its rate tables, as timed).  Prints it; returns why the model is refused, or None."""
+    keys = [key for key in runs if runs[key] and runs[key][0] is not None]
+    if not keys or keys[0] == "neuron" or all(t is None for t in runs[keys[0]][0]["crossings"]):
+        print(f"{spec['name']}: check impossible (no hhcable run or no spike); not timed")
+        return "no reference"
+    ref = runs[keys[0]][0]
+    failed = []
+    for key in keys[1:]:
+        passed, text = peers.check(spec, ref, runs[key][0])
+        print(f"{spec['name']}: check {key} against {keys[0]}: {text}: {'ok' if passed else 'REFUSED, not timed'}")
+        if not passed:
+            failed.append(f"{key}: {text}")
+    return "; ".join(failed) or None
 
 
 def have_numba():
@@ -187,36 +117,22 @@ def main(argv=None):
     p.add_argument("--exact-rates", action="store_true", help="hhcable without rate tables")
     p.add_argument("--backend", choices=("both", "numpy", "numba"), default="both",
                    help="hhcable backend(s) to time (default both; numba only if installed)")
-    p.add_argument("--threads", nargs="+", type=int,
-                   help="time the numba kernel on each of these thread counts (default: its default, "
-                        "every core for large models)")
     p.add_argument("--json", default=str(HERE / "results" / "latest.json"), help="where to write the table")
-    p.add_argument("--worker", nargs=2, metavar=("SIMULATOR", "MODEL"), help=argparse.SUPPRESS)
-    p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.worker:
-        worker(*args.worker, json.loads(args.options))
-        return 0
 
     available = models()
-    names = args.models or list(available)
+    names = args.models or [name for name, m in available.items() if m.default]
     unknown = set(names) - set(available)
     if unknown:
         p.error(f"unknown model(s) {sorted(unknown)}; choose from {sorted(available)}")
     repeats = 1 if args.quick else args.repeats
     use_neuron = have_neuron() and not args.no_neuron
-    options = {"hh": {"use_table": False}} if args.exact_rates else {}
+    options = {"use_table": not args.exact_rates}
     backends = [b for b in ("numpy", "numba") if args.backend in (b, "both")]
     if "numba" in backends and not have_numba():
         if args.backend == "numba":
             p.error("--backend numba needs numba, which is not installed here")
         backends.remove("numba")
-    # Columns: each backend, and the numba kernel once per thread count asked for.
-    variants = {b: {"backend": b} for b in backends}
-    if args.threads and "numba" in variants:
-        del variants["numba"]
-        variants.update({f"numba_{n}t": {"backend": "numba", "threads": n} for n in args.threads})
-    backends = list(variants)
 
     rows = []
     header = (f"{'model':9} {'comps':>9} {'steps':>6} | "
@@ -226,17 +142,29 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     fields = ("ns_per_compartment_step", "step_wall_s", "process_wall_s", "peak_memory_mb")
+    tmp = tempfile.TemporaryDirectory()
     for name in names:
+        spec = peers.describe(available[name])
+        spec_path = Path(tmp.name) / f"{name}.json"
+        spec_path.write_text(json.dumps(spec))
         runs = {key: [] for key in (*backends, "neuron")}
-        for _ in range(repeats):
+        refused = None
+        for k in range(repeats):
             for b in backends:
-                runs[b].append(measure("hhcable", name, {**options, **variants[b]}))
+                runs[b].append(measure("hhcable", spec_path, {**options, "backend": b}))
             if use_neuron:
-                runs["neuron"].append(measure("neuron", name, {}))
+                runs["neuron"].append(measure("neuron", spec_path, options))
+            if k == 0:
+                refused = check_equal(spec, runs)
+                if refused:
+                    break
         first = next((r for rs in runs.values() for r in rs if r), None)
         row = {"model": name, "description": available[name].description,
                "n_compartments": first and first["n_compartments"], "n_steps": first and first["n_steps"],
                "repeats": repeats}
+        if refused:
+            row["refused"] = refused
+            runs = {key: [] for key in runs}
         for key in runs:
             for field in fields:
                 row[f"{'hhcable_' + key if key != 'neuron' else key}_{field}"] = median_of(runs[key], field)
@@ -260,16 +188,17 @@ def main(argv=None):
               + f" {fmt(nrn_ns, '.1f'):>13} "
               + " ".join(f"{fmt(row[f'ratio_neuron_over_{b}'], '.2f'):>11}" for b in backends) + " | "
               f"{fmt(row['hhcable_process_wall_s'], '.2f'):>9} {fmt(row['neuron_process_wall_s'], '.2f'):>10} | "
-              f"{fmt(row['hhcable_peak_memory_mb'], '.0f'):>7} {fmt(row['neuron_peak_memory_mb'], '.0f'):>7}",
-              flush=True)
+              f"{fmt(row['hhcable_peak_memory_mb'], '.0f'):>7} {fmt(row['neuron_peak_memory_mb'], '.0f'):>7}"
+              + (" REFUSED (check failed)" if refused else ""), flush=True)
 
     import numpy
     machine = {"cpu": cpu_model(), "cores": len(__import__("os").sched_getaffinity(0)),
                "python": platform.python_version(), "numpy": numpy.__version__,
-               "numba": __import__("numba").__version__ if any(b.startswith("numba") for b in backends) else None,
+               "numba": __import__("numba").__version__ if "numba" in backends else None,
                "neuron": __import__("neuron").__version__ if use_neuron else None}
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
           f"numpy {machine['numpy']}, NEURON {machine['neuron'] or 'n/a'}")
+    tmp.cleanup()
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "options": options, "backends": backends, "rows": rows},

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,3 +38,22 @@ def test_channel_benchmark_runs_and_reports_the_a_current_share(tmp_path):
     assert set(table["rows"]) == {"hh numba", "hh+A numba"}
     assert all(row["spikes"] == 1 for row in table["rows"].values())  # both axons conducted
     assert "A-current extra, numba" in table["summary"]
+
+
+def test_peers_check_refuses_a_simulator_that_computes_something_else(tmp_path):
+    # NEURON twice on the tiny axon: with the model's dt it agrees with hhcable (velocity and
+    # latencies within the check's 2 % and 5 %) and is timed; at 4x the dt its spike is
+    # 3.5 % slower and 9 % later (backward Euler), and the check must refuse to time it.
+    pytest.importorskip("neuron")
+    out = tmp_path / "peers.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--quick", "--models", "tiny",
+                           "--peers", "neuron", "--columns", "NEURON tables", "NEURON exact",
+                           "--dt-scale", "NEURON exact", "4", "--json", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(out.read_text())["rows"]
+    same, other = row["runs"]["NEURON tables"], row["runs"]["NEURON exact"]
+    assert same["status"] == "ok" and same["ns_per_compartment_step"] > 0
+    assert abs(same["velocity_m_per_s"] / row["runs"]["hhcable exact"]["velocity_m_per_s"] - 1) < 0.02
+    assert other["status"].startswith("refused") and "ns_per_compartment_step" not in other
+    assert "REFUSED, not timed" in proc.stdout
