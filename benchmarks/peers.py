@@ -492,7 +492,7 @@ def run_jaxley(spec, options):
     t = np.arange(v.shape[1]) * spec["dt"]
     threads = len(os.sched_getaffinity(0))
     return {"n_compartments": int(sum(s["nseg"] for cell in spec["cells"] for s in cell)),
-            "n_steps": v.shape[1] - 1, "step_wall_s": wall, "threads": f"XLA ({threads} cores)",
+            "n_steps": v.shape[1] - 1, "step_wall_s": wall, "threads": f"XLA:{threads}",
             "crossings": first_crossings(t, v)}
 
 
@@ -606,7 +606,8 @@ def main(argv=None):
                    help=f"only these columns (hhcable exact, the reference, always runs); choose from "
                         f"{', '.join(repr(c[0]) for c in COLUMNS)}")
     p.add_argument("--threads", type=int, help="hhcable's threads, passed on where hhcable accepts threads=")
-    p.add_argument("--timeout", type=float, default=900.0, help="seconds one run may take (default 900)")
+    p.add_argument("--timeout", type=float, default=1800.0,
+                   help="seconds one run may take (default 1800: Brian2 compiles the 64-cell batch for ~15 min once)")
     p.add_argument("--dt-scale", nargs=2, metavar=("COLUMN", "FACTOR"), action="append", default=[],
                    help="run a column (e.g. 'NEURON exact') or a simulator (e.g. neuron) at FACTOR times "
                         "the model's dt: a self-test, the check must refuse it")
@@ -774,7 +775,7 @@ def print_markdown(rows):
 def print_table(rows, keys):
     """ns per compartment-step (ratio to hhcable: tables for the table columns, exact rates
     for the exact ones) and peak memory."""
-    width = max(16, *(len(k) for k in keys))
+    width = max(17, *(len(k) for k in keys))
     print("\nns per compartment-step (x hhcable: NEURON tables against hhcable, exact rates against hhcable exact)")
     print(f"{'model':11}" + "".join(f"{k:>{width + 2}}" for k in keys))
     for row in rows:
@@ -793,7 +794,7 @@ def print_table(rows, keys):
         cells = []
         for k in keys:
             e = row["runs"].get(k, {})
-            cells.append(f"{e['peak_memory_mb']:.0f} / {e['threads']}" if "peak_memory_mb" in e else "-")
+            cells.append(f"{e['peak_memory_mb']:.0f} MB, {e['threads']}" if "peak_memory_mb" in e else "-")
         print(f"{row['model']:11}" + "".join(f"{c:>{width + 2}}" for c in cells))
 
 
