@@ -286,9 +286,12 @@ def arbor_cell(A, U, cell, spec, c, amp):
     decor.place(f"(on-components {x} (tag {s + 1}))", A.i_clamp(spec["delay"] * U.ms, spec["dur"] * U.ms,
                                                                    amp * U.nA))
     probes = [k for k, (pc, _, _) in enumerate(spec["probes"]) if pc == c]
-    bounds = " ".join(f"(on-components {i / s_['nseg']!r} (tag {j + 1}))"
-                      for j, s_ in enumerate(cell) for i in range(s_["nseg"] + 1))
-    policy = A.cv_policy(f"(explicit (sum {bounds}))")
+    if len(cell) == 1:  # one branch: the same boundaries, without a million-term expression
+        policy = A.cv_policy(f"(fixed-per-branch {cell[0]['nseg']})")
+    else:
+        bounds = " ".join(f"(on-components {i / s_['nseg']!r} (tag {j + 1}))"
+                          for j, s_ in enumerate(cell) for i in range(s_["nseg"] + 1))
+        policy = A.cv_policy(f"(explicit (sum {bounds}))")
     return A.cable_cell(A.morphology(tree), decor, discretization=policy), probes
 
 
