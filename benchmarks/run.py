@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import peers  # noqa: E402
-from peers import MB_PER_KB, NS_PER_S  # noqa: E402, F401  (channels.py and sweep.py take them from here)
+from peers import MB_PER_KB, NS_PER_S, cpu_model  # noqa: E402, F401  (channels.py and sweep.py take them from here)
 
 #: Marks the result line of the workers of channels.py and sweep.py
 RESULT_TAG = "BENCHMARK-RESULT "
@@ -90,16 +90,6 @@ def have_neuron():
     except ImportError:
         return False
     return True
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def fmt(x, spec):
