@@ -571,7 +571,7 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         run = module.run_parallel
         cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
         mine = [_owned(plan, nodes) for nodes in (stim_nodes, node_of, rec[:, 2])]
-        group_args = [plan.solve, plan.pivot, plan.path, plan.owner, *mine, *group_args, *cuts]
+        group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, *mine, *group_args, *cuts]
     else:
         run = module.run
     engine.threads_used = n_threads

@@ -77,9 +77,9 @@ def solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scal
     whole = np.empty((1, 2), np.int64)
     whole[0, 0], whole[0, 1] = 0, v.size
     add_stimuli(k, np.arange(stim_nodes.size), stim_nodes, stim_amp, r_acc)
-    eliminate_part(whole, special, -1, special[:0], False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+    eliminate_part(whole, special, -1, whole[:0], False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
                    d_acc, r_acc, fac, x)
-    return substitute_part(k, dt, crank, whole, special, -1, special[:0], False, parent, fac, x, v, thresholds,
+    return substitute_part(k, dt, crank, whole, special, -1, whole[:0], False, parent, fac, x, v, thresholds,
                            crossings, above, t, crossing)
 
 
@@ -164,15 +164,39 @@ def eliminate_part(ranges, special, pivot, path, owner, parent, off, axial_diag,
                 cd, cr = 0.0, 0.0
             stop = start
     if owner:
-        cd, cr = 0.0, 0.0
-        for j in range(path.size):
-            q = path[j]
-            o_up = off[path[j + 1] if j + 1 < path.size else pivot]
-            cd, cr = _chain_row(q, o_up, cd, cr, d_acc[q], r_acc[q], axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
-            d_acc[q], r_acc[q] = 0.0, 0.0
+        cd, cr = _eliminate_path(path, pivot, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc,
+                                 fac, x)
         to_d += cd
         to_r += cr
     return to_d, to_r
+
+
+@_inline
+def _eliminate_path(path, pivot, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x):
+    """Eliminate the path (runs of consecutive nodes, root first) towards the ``pivot``, each node into the next.
+
+    Within a run node i is coupled to i + 1 by ``off[i + 1]``; only special nodes read the
+    accumulators.  Returns the carry ``(d, r)`` into the pivot.
+    """
+    cd, cr = 0.0, 0.0
+    s = np.searchsorted(special, path[0, 0]) if path.shape[0] else 0
+    for rho in range(path.shape[0]):
+        i, end = path[rho, 0], path[rho, 1]
+        o_last = off[path[rho + 1, 0] if rho + 1 < path.shape[0] else pivot]
+        while i < end:
+            while s < special.size and special[s] < i:
+                s += 1
+            stop = min(special[s] if s < special.size else end, end - 1)
+            for k in range(i, stop):  # plain nodes, not the run's last
+                cd, cr = _chain_row(k, off[k + 1], cd, cr, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge,
+                                    fac, x)
+            i = max(i, stop)
+            o_up = off[i + 1] if i + 1 < end else o_last
+            cd, cr = _chain_row(i, o_up, cd, cr, d_acc[i], r_acc[i], axial_diag, c_over_dt, g_scale, v, g, ge, fac,
+                                x)
+            d_acc[i], r_acc[i] = 0.0, 0.0
+            i += 1
+    return cd, cr
 
 
 @_jit
@@ -195,19 +219,17 @@ def substitute_part(k, dt, crank, ranges, special, pivot, path, owner, parent, f
     tables, and the first node whose voltage is not finite (-1 if none).  ``x`` keeps the
     solution at special nodes (the branch points the next nodes read).
     """
-    if owner:
-        for j in range(path.size - 1, -1, -1):
-            q = path[j]
-            x[q] -= fac[q] * x[path[j + 1] if j + 1 < path.size else pivot]
-            _finish(q, k, x[q], dt, crank, v, thresholds, crossings, above, t, crossing)
-    if pivot >= 0 and owner:
-        _finish(pivot, k, x[pivot], dt, crank, v, thresholds, crossings, above, t, crossing)
     low, high, total = math.inf, -math.inf, 0.0
-    for j in range(path.size if owner else 0):
-        vn = v[path[j]]
-        low, high, total = min(low, vn), max(high, vn), total + vn
     if pivot >= 0 and owner:
-        vn = v[pivot]
+        # the path from the pivot up to the root, a run of consecutive nodes at a time
+        for rho in range(path.shape[0] - 1, -1, -1):
+            xp = x[path[rho + 1, 0] if rho + 1 < path.shape[0] else pivot]
+            for i in range(path[rho, 1] - 1, path[rho, 0] - 1, -1):
+                xp = x[i] - fac[i] * xp
+                x[i] = xp  # (read by the children off the path)
+                vn = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+                low, high, total = min(low, vn), max(high, vn), total + vn
+        vn = _finish(pivot, k, x[pivot], dt, crank, v, thresholds, crossings, above, t, crossing)
         low, high, total = min(low, vn), max(high, vn), total + vn
     for rho in range(ranges.shape[0]):
         a, b = ranges[rho, 0], ranges[rho, 1]
@@ -258,9 +280,10 @@ def _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing):
 def _first_bad(ranges, path, pivot, v):
     """The first node of these whose voltage is not finite (-1 if none)."""
     bad = -1
-    for i in path:
-        if not math.isfinite(v[i]) and (bad < 0 or i < bad):
-            bad = i
+    for rho in range(path.shape[0]):
+        for i in range(path[rho, 0], path[rho, 1]):
+            if not math.isfinite(v[i]) and (bad < 0 or i < bad):
+                bad = i
     if pivot >= 0 and not math.isfinite(v[pivot]) and (bad < 0 or pivot < bad):
         bad = pivot
     for rho in range(ranges.shape[0]):
@@ -338,6 +361,8 @@ class Plan:
         The node a cell is split at (-1 if cells are not split).
     path : ndarray of int
         The nodes from that cell's root to the pivot's parent (empty if the pivot is a root).
+    path_runs : ndarray of int, shape (n_runs, 2)
+        The path as runs (start, stop) of consecutive nodes, root first: what the kernels take.
     owner : int
         The part holding the pivot and the path (-1 if none).
     """
@@ -346,6 +371,9 @@ class Plan:
         self.ranges = ranges
         self.pivot, self.owner = int(pivot), int(owner)
         self.path = np.asarray(path, dtype=np.int64)
+        breaks = np.flatnonzero(np.diff(self.path) != 1) + 1
+        self.path_runs = np.array([(int(r[0]), int(r[-1]) + 1) for r in np.split(self.path, breaks) if r.size],
+                                  dtype=np.int64).reshape(-1, 2)
         apart = np.sort(np.concatenate([self.path, [self.pivot] if self.pivot >= 0 else []])).astype(np.int64)
         self.solve = _padded([_without(rs, apart) for rs in ranges])
 

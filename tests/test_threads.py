@@ -42,12 +42,12 @@ def split_solve(parent, g_axial, d, b, n_parts):
     off, zeros, nan = -solver.g_axial, np.zeros(n), np.full(n, np.nan)
     out_d, out_r = np.zeros(n_parts), np.zeros(n_parts)
     for w in range(n_parts):
-        out_d[w], out_r[w] = kernels.eliminate_part(plan.solve[w], special, plan.pivot, plan.path, w == plan.owner,
+        out_d[w], out_r[w] = kernels.eliminate_part(plan.solve[w], special, plan.pivot, plan.path_runs, w == plan.owner,
                                                     parent, off, solver.axial_diag, d, zeros, v, g, ge, d_acc,
                                                     r_acc, fac, x)
     kernels.solve_pivot(plan.pivot, out_d, out_r, g, ge, zeros, d, solver.axial_diag, d_acc, r_acc, v, x)
     for w in range(n_parts):
-        kernels.substitute_part(0, 1.0, False, plan.solve[w], special, plan.pivot, plan.path, w == plan.owner,
+        kernels.substitute_part(0, 1.0, False, plan.solve[w], special, plan.pivot, plan.path_runs, w == plan.owner,
                                 parent, fac, x, v, nan, nan.copy(), np.zeros(n, bool), np.zeros(2), False)
     return v, solver.solve_reference(d, b), plan
 
