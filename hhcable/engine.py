@@ -574,6 +574,7 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, *mine, *group_args, *cuts]
     else:
         run = module.run
+        group_args = [kernels.cable_lanes(parent), *group_args]
     engine.threads_used = n_threads
     with _threads(n_threads):
         run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing

@@ -58,6 +58,15 @@ def _jit(func):
     return numba.njit(cache=True)(func) if AVAILABLE else func
 
 
+def _loop(func):
+    """Compiled without reference counting (``_nrt=False``): for loops that allocate nothing.
+
+    numba drops the reference counts an inlined helper takes on its arrays only where the
+    control flow is simple; in a loop calling :func:`_finish` twice it counted them at every
+    node (~55 ns a node against 1.5)."""
+    return numba.njit(cache=True, _nrt=False)(func) if AVAILABLE else func
+
+
 def _inline(func):
     """Compiled into its callers (a call per node would count references to every array it takes)."""
     return numba.njit(cache=True, inline="always")(func) if AVAILABLE else func
@@ -199,6 +208,137 @@ def _eliminate_path(path, pivot, special, off, axial_diag, c_over_dt, g_scale, v
     return cd, cr
 
 
+# The loops of solve_cable, compiled without reference counting (see _loop).
+@_loop
+def _plain_up(i, stop, cd, cr, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """Eliminate the plain nodes i..stop-1 of a chain, each into the next (coupled by ``off[k + 1]``)."""
+    for k in range(i, stop):
+        cd, cr = _chain_row(k, off[k + 1], cd, cr, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+    return cd, cr
+
+
+@_loop
+def _plain_down(i, stop, cd, cr, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """Eliminate the plain nodes i, i-1, ..., stop+1 of a chain, each into its parent (coupled by ``off[k]``)."""
+    for k in range(i, stop, -1):
+        cd, cr = _chain_row(k, off[k], cd, cr, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+    return cd, cr
+
+
+@_loop
+def _plain_both(ia, ib, count, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """``count`` plain nodes of each lane in one loop: ia upwards (into the next), ib downwards (into the parent)."""
+    for j in range(count):
+        ad, ar = _chain_row(ia + j, off[ia + j + 1], ad, ar, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge,
+                            fac, x)
+        bd, br = _chain_row(ib - j, off[ib - j], bd, br, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+    return ad, ar, bd, br
+
+
+@_loop
+def _back(i, stop, step, xp, k, dt, crank, fac, x, v, thresholds, crossings, above, t, crossing, low, high, total):
+    """Substitute nodes i, i + step, ... up to ``stop`` (excluded) of a lane from ``xp``; the lane's xp and
+    the running min, max and sum of the new voltages."""
+    for i in range(i, stop, step):
+        xp = x[i] - fac[i] * xp
+        vn = _finish(i, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    return xp, low, high, total
+
+
+@_loop
+def _back_both(pivot, m, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t, crossing, low, high,
+               total):
+    """Substitute the ``m`` nodes on each side of the pivot in one loop; as :func:`_back` for both lanes."""
+    for j in range(1, m + 1):
+        i = pivot - j
+        xa = x[i] - fac[i] * xa
+        vn = _finish(i, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+        i = pivot + j
+        xb = x[i] - fac[i] * xb
+        vn = _finish(i, k, xb, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    return xa, xb, low, high, total
+
+
+@_jit
+def solve_cable(k, dt, crank, a, pivot, b, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc,
+                fac, x, thresholds, crossings, above, t, crossing):
+    """:func:`solve_step` for one unbranched cable, nodes a..b-1 (root a), in two interleaved lanes.
+
+    The nodes below the ``pivot`` are eliminated up towards it (each into the next) and
+    those above it down towards it, in one loop: the two chains of dependent divisions run
+    side by side (the Hines elimination of a cable waits on one division a node; two
+    independent chains fill that wait).  The same arithmetic as the two parts of
+    :func:`plan_parts`'s split, so the same numbers as two threads.  Returns as
+    :func:`substitute_part`.
+    """
+    ia, ib = a, b - 1
+    sa, sb = np.searchsorted(special, a), np.searchsorted(special, b) - 1
+    ad, ar, bd, br = 0.0, 0.0, 0.0, 0.0
+    while ia < pivot and ib > pivot:
+        while sa < special.size and special[sa] < ia:
+            sa += 1
+        while sb >= 0 and special[sb] > ib:
+            sb -= 1
+        na = min(special[sa] if sa < special.size else pivot, pivot - 1)  # next row of A to read the accumulators
+        nb = max(special[sb] if sb >= 0 else pivot, pivot + 1)
+        step = min(na - ia, ib - nb)
+        ad, ar, bd, br = _plain_both(ia, ib, step, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                                     fac, x)
+        ia, ib = ia + step, ib - step
+        if ia == na:
+            ad, ar = _chain_row(ia, off[ia + 1], ad, ar, d_acc[ia], r_acc[ia], axial_diag, c_over_dt, g_scale, v, g,
+                                ge, fac, x)
+            d_acc[ia], r_acc[ia] = 0.0, 0.0
+            ia += 1
+        if ib == nb:
+            bd, br = _chain_row(ib, off[ib], bd, br, d_acc[ib], r_acc[ib], axial_diag, c_over_dt, g_scale, v, g, ge,
+                                fac, x)
+            d_acc[ib], r_acc[ib] = 0.0, 0.0
+            ib -= 1
+    while ia < pivot:  # what is left of one lane
+        while sa < special.size and special[sa] < ia:
+            sa += 1
+        na = min(special[sa] if sa < special.size else pivot, pivot - 1)
+        ad, ar = _plain_up(ia, na, ad, ar, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+        ad, ar = _chain_row(na, off[na + 1], ad, ar, d_acc[na], r_acc[na], axial_diag, c_over_dt, g_scale, v, g, ge,
+                            fac, x)
+        d_acc[na], r_acc[na] = 0.0, 0.0
+        ia = na + 1
+    while ib > pivot:
+        while sb >= 0 and special[sb] > ib:
+            sb -= 1
+        nb = max(special[sb] if sb >= 0 else pivot, pivot + 1)
+        bd, br = _plain_down(ib, nb, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+        bd, br = _chain_row(nb, off[nb], bd, br, d_acc[nb], r_acc[nb], axial_diag, c_over_dt, g_scale, v, g, ge, fac,
+                            x)
+        d_acc[nb], r_acc[nb] = 0.0, 0.0
+        ib = nb - 1
+    part_d, part_r = np.empty(2), np.empty(2)
+    part_d[0], part_d[1], part_r[0], part_r[1] = ad, bd, ar, br
+    solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+    xa = xb = x[pivot]
+    low, high, total = math.inf, -math.inf, 0.0
+    vn = _finish(pivot, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
+    low, high, total = min(low, vn), max(high, vn), total + vn
+    m = min(pivot - a, b - 1 - pivot)
+    xa, xb, low, high, total = _back_both(pivot, m, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above,
+                                          t, crossing, low, high, total)
+    xa, low, high, total = _back(pivot - m - 1, a - 1, -1, xa, k, dt, crank, fac, x, v, thresholds, crossings, above,
+                                 t, crossing, low, high, total)
+    xb, low, high, total = _back(pivot + m + 1, b, 1, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t,
+                                 crossing, low, high, total)
+    bad = -1
+    if not math.isfinite(total):
+        for i in range(a, b):
+            if not math.isfinite(v[i]):
+                bad = i
+                break
+    return bad < 0 and low >= TABLE_V_MIN and high < TABLE_V_MAX, bad
+
+
 @_jit
 def solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x):
     """The pivot's voltage (into ``x``) once every part has added its row to it (nothing without a pivot)."""
@@ -308,6 +448,15 @@ def special_nodes(parent, extra):
     for i in extra:
         mark[i] = True
     return np.flatnonzero(mark).astype(np.int64)
+
+
+def cable_lanes(parent):
+    """``(a, pivot, b)`` for :func:`solve_cable` if the forest ``parent`` is one unbranched cable
+    of at least 3 nodes (root 0, each node's parent the node before it), else ``(-1, -1, -1)``."""
+    n = parent.size
+    if n >= 3 and parent[0] < 0 and np.array_equal(parent[1:], np.arange(n - 1)):
+        return np.array([0, n // 2, n], dtype=np.int64)
+    return np.full(3, -1, dtype=np.int64)
 
 
 @_jit
@@ -699,7 +848,7 @@ import numba
 import numpy as np
 
 from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, eliminate_part, record_frames, \\
-    solve_pivot, solve_step, substitute_part, tables_usable
+    solve_cable, solve_pivot, solve_step, substitute_part, tables_usable
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
 
@@ -722,8 +871,11 @@ def record(k, which, v, traces, probe_kind, probe_cls, probe_row, probe_col, pro
 @numba.njit(cache=True)
 def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
         thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls,
-        probe_row, probe_col, probe_node, traces, inv_dv, {group_args}):
-    """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays)."""
+        probe_row, probe_col, probe_node, traces, inv_dv, cable, {group_args}):
+    """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays).
+
+    ``cable`` (a, pivot, b): the forest is one unbranched cable, solved in two lanes
+    (kernels.solve_cable); pivot -1 otherwise."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
@@ -736,10 +888,17 @@ def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_s
     if first == 0:
         record(0, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_frames(0, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    stims = np.arange(stim_nodes.size)
     for k in range(first, last):
-        on_table, bad = solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge,
-                                   d_acc, r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t,
-                                   crossing)
+        if cable[1] >= 0:
+            add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
+            on_table, bad = solve_cable(k, dt, crank, cable[0], cable[1], cable[2], special, off, axial_diag,
+                                        c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings,
+                                        above, t, crossing)
+        else:
+            on_table, bad = solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                                       d_acc, r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t,
+                                       crossing)
         if bad >= 0:
             return k, bad
         membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})

@@ -89,6 +89,32 @@ def test_a_cable_splits_in_two_halves_and_solves_as_scipy():
     np.testing.assert_allclose(x, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("n, extra", [(3, []), (4, [2]), (1001, [0, 7, 500, 501, 999, 1000]), (2000, [1999, 3])])
+def test_one_cable_in_two_lanes_solves_as_scipy(n, extra):
+    """kernels.solve_cable (one thread, the two halves eliminated side by side) on a cable
+    with accumulators to read at nodes in both lanes, next to the pivot and at the ends."""
+    rng = np.random.default_rng(n)
+    parent = np.arange(-1, n - 1)
+    solver = TreeSolver(parent, rng.uniform(0.05, 20.0, n))
+    d, b = rng.uniform(0.01, 5.0, n), rng.normal(size=n)
+    a, pivot, stop = kernels.cable_lanes(parent.astype(np.int64))
+    assert (a, stop) == (0, n) and 0 < pivot < n - 1
+    special = kernels.special_nodes(parent.astype(np.int64), np.array(extra, np.int64))
+    d_acc, r_acc = np.zeros(n), np.zeros(n)
+    r_acc[extra] = b[extra]  # as stimuli: part of the right-hand side, read only at special nodes
+    b_rest = b.copy()
+    b_rest[extra] = 0.0
+    v = b_rest / d  # the kernel forms the right-hand side as v * c_over_dt
+    g, ge, fac, x, nan = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
+    on_table, bad = kernels.solve_cable(0, 1.0, False, a, pivot, stop, special, -solver.g_axial, solver.axial_diag,
+                                        d, np.zeros(n), v, g, ge, d_acc, r_acc, fac, x, nan, nan.copy(),
+                                        np.zeros(n, bool), np.zeros(2), False)
+    ref = solver.solve_reference(d, b)
+    assert bad == -1 and not d_acc.any() and not r_acc.any()
+    np.testing.assert_allclose(v, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
+    assert (kernels.cable_lanes(np.array([-1, 0, 0], np.int64)) == -1).all()  # a branch: no lanes
+
+
 def test_a_batch_is_dealt_whole_cells_and_a_branched_cell_is_split_evenly():
     parent = np.concatenate([np.r_[-1, np.arange(n - 1) + start] for start, n in ((0, 100), (100, 100), (200, 200))])
     plan = kernels.plan_parts(parent, 2)
