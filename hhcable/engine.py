@@ -567,11 +567,16 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         run = module.run_extracellular
         args += ext.kernel_args()
     elif n_threads > 1:
-        plan = kernels.plan_parts(parent, n_threads)
+        quad = kernels.cable_quarters(parent, g_scale, stim_nodes) if n_threads == 2 else np.full(3, -1)
+        if quad[1] >= 0:  # one cable: two threads of two lanes each, the membrane cut at q2
+            plan = kernels.Plan(np.array([[[0, quad[1]]], [[quad[1], v.size]]], dtype=np.int64))
+        else:
+            plan = kernels.plan_parts(parent, n_threads)
         run = module.run_parallel
         cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
         mine = [_owned(plan, nodes) for nodes in (stim_nodes, node_of, rec[:, 2])]
-        group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, *mine, *group_args, *cuts]
+        group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, quad.astype(np.int64), *mine, *group_args,
+                      *cuts]
     else:
         run = module.run
         group_args = [kernels.cable_lanes(parent), *group_args]

@@ -450,6 +450,211 @@ def special_nodes(parent, extra):
     return np.flatnonzero(mark).astype(np.int64)
 
 
+#: Couplings below this are dropped (their effect on a voltage is below 1e-280 mV): arithmetic on
+#: subnormal numbers takes ~100 cycles.
+TINY = 1e-280
+
+# -- one cable on two threads: four lanes and three separators ----------------------------------
+# The cable 0..n-1 is cut at separators q1 < q2 < q3 into four lanes.  Thread 0 eliminates
+# lane 0 (nodes 0..q1-1, upwards into q1) and lane 1 (q1+1..q2-1, upwards into q2) side by
+# side; thread 1, mirrored, lane 3 (n-1..q3+1, downwards into q3) and lane 2 (q3-1..q2+1,
+# downwards into q2).  Lanes 1 and 2 start next to a separator (q1, q3) and carry its
+# coupling along as fill ("spikes": each row's coupling to that separator, kept in ``spk``),
+# which leaves a 3 x 3 system on the separators.  Every division chain of the elimination has
+# another beside it on its thread, as in :func:`solve_cable`.
+@_loop
+def _lane_pair(i0, j0, count, step, ad, ar, bd, br, w, dq, rq, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x,
+               spk):
+    """``count`` rows of a plain lane from ``i0`` and of a spiked lane from ``j0``, both moving by
+    ``step`` (+1: each node into the next; -1: into its parent).  ``w`` is the spiked lane's
+    current coupling to its separator, ``dq``, ``rq`` what it has taken from that separator's
+    diagonal and right-hand side.  Returns the carries, w, dq and rq."""
+    up = 1 if step > 0 else 0
+    for t in range(count):
+        i = i0 + step * t
+        ad, ar = _chain_row(i, off[i + up], ad, ar, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+        j = j0 + step * t
+        bd, br, w, dq, rq = _spiked_row(j, off[j + up], bd, br, w, dq, rq, axial_diag, c_over_dt, g_scale, v, g, ge,
+                                        fac, x, spk)
+    return ad, ar, bd, br, w, dq, rq
+
+
+@_inline
+def _spiked_row(j, o, cd, cr, w, dq, rq, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk):
+    """:func:`_chain_row` for a node also coupled (by ``w``) to a separator."""
+    d = g[j] * g_scale[j] + c_over_dt[j] + axial_diag[j] - cd
+    rr = ge[j] * g_scale[j] + v[j] * c_over_dt[j] - cr
+    g[j], ge[j] = 0.0, 0.0
+    r = 1.0 / d
+    f = o * r
+    fac[j] = f
+    xj = rr * r
+    x[j] = xj
+    sp = w * r
+    spk[j] = sp
+    w_next = -o * sp
+    if abs(w_next) < TINY:  # the coupling decays geometrically along the lane: no subnormal arithmetic
+        w_next = 0.0
+    return f * o, f * rr, w_next, dq + w * sp, rq + w * xj
+
+
+@_loop
+def _spiked(j0, count, step, bd, br, w, dq, rq, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk):
+    """``count`` rows of a spiked lane alone (see :func:`_lane_pair`)."""
+    up = 1 if step > 0 else 0
+    for t in range(count):
+        j = j0 + step * t
+        bd, br, w, dq, rq = _spiked_row(j, off[j + up], bd, br, w, dq, rq, axial_diag, c_over_dt, g_scale, v, g, ge,
+                                        fac, x, spk)
+    return bd, br, w, dq, rq
+
+
+@_jit
+def eliminate_quarter(w, q, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x, spk, out):
+    """Thread ``w``'s two lanes of a cable cut at ``q`` = (q1, q2, q3) (see above).
+
+    Writes into ``out[w]``: the plain lane's carry into its separator (d, r), the spiked
+    lane's carry into q2 (d, r), its coupling between q2 and its own separator, and what it
+    took from that separator (d, r).  The cable's end (node 0 or n-1, which may carry a
+    stimulus) is eliminated first with its accumulators; other stimuli were folded into ``ge``
+    (:func:`fold_stimuli`).
+    """
+    q1, q2, q3 = q[0], q[1], q[2]
+    if w == 0:
+        end, step, n_plain, j0, n_spiked, sep = 0, 1, q1, q1 + 1, q2 - q1 - 1, q1
+    else:
+        end, step, n_plain, j0, n_spiked, sep = n - 1, -1, n - 1 - q3, q3 - 1, q3 - q2 - 1, q3
+    up = 1 if step > 0 else 0
+    ad, ar = _chain_row(end, off[end + up], 0.0, 0.0, d_acc[end], r_acc[end], axial_diag, c_over_dt, g_scale, v, g,
+                        ge, fac, x)
+    d_acc[end], r_acc[end] = 0.0, 0.0
+    m = min(n_plain - 1, n_spiked)
+    ad, ar, bd, br, cw, dq, rq = _lane_pair(end + step, j0, m, step, ad, ar, 0.0, 0.0, off[sep + up], 0.0, 0.0, off,
+                                            axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk)
+    if step > 0:
+        ad, ar = _plain_up(end + step * (m + 1), sep, ad, ar, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+    else:
+        ad, ar = _plain_down(end + step * (m + 1), sep, ad, ar, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac,
+                             x)
+    bd, br, cw, dq, rq = _spiked(j0 + step * m, n_spiked - m, step, bd, br, cw, dq, rq, off, axial_diag, c_over_dt,
+                                 g_scale, v, g, ge, fac, x, spk)
+    out[w, 0], out[w, 1], out[w, 2], out[w, 3], out[w, 4], out[w, 5], out[w, 6] = ad, ar, bd, br, cw, dq, rq
+
+
+@_jit
+def solve_separators(q, out, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x):
+    """The voltages of the three separators (into ``x``) from the lanes' rows (``out`` of
+    :func:`eliminate_quarter`): a 3 x 3 symmetric tridiagonal system."""
+    dd, rr = np.empty(3), np.empty(3)
+    for s in range(3):
+        i = q[s]
+        dd[s] = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i]
+        rr[s] = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i]
+        g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
+    dd[0] -= out[0, 0] + out[0, 5]
+    rr[0] -= out[0, 1] + out[0, 6]
+    dd[1] -= out[0, 2] + out[1, 2]
+    rr[1] -= out[0, 3] + out[1, 3]
+    dd[2] -= out[1, 0] + out[1, 5]
+    rr[2] -= out[1, 1] + out[1, 6]
+    c12, c23 = out[0, 4], out[1, 4]
+    f1 = c12 / dd[0]  # Thomas from q1 to q3
+    d2 = dd[1] - f1 * c12
+    r2 = rr[1] - f1 * rr[0]
+    f2 = c23 / d2
+    x3 = (rr[2] - f2 * r2) / (dd[2] - f2 * c23)
+    x2 = (r2 - c23 * x3) / d2
+    x[q[0]], x[q[1]], x[q[2]] = (rr[0] - c12 * x2) / dd[0], x2, x3
+
+
+@_loop
+def _back_spiked(j0, count, step, xp, xs, k, dt, crank, fac, x, spk, v, thresholds, crossings, above, t, crossing,
+                 low, high, total):
+    """Substitute ``count`` nodes of a spiked lane from ``j0`` by ``step`` (``xs``: its separator's value)."""
+    for s in range(count):
+        j = j0 + step * s
+        xp = x[j] - fac[j] * xp - spk[j] * xs
+        vn = _finish(j, k, xp, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    return xp, low, high, total
+
+
+@_loop
+def _back_pair(i0, j0, count, step, xa, xb, xs, k, dt, crank, fac, x, spk, v, thresholds, crossings, above, t,
+               crossing, low, high, total):
+    """Substitute ``count`` nodes of a plain lane from ``i0`` and of a spiked lane from ``j0`` side by side."""
+    for s in range(count):
+        i = i0 + step * s
+        xa = x[i] - fac[i] * xa
+        vn = _finish(i, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+        j = j0 + step * s
+        xb = x[j] - fac[j] * xb - spk[j] * xs
+        vn = _finish(j, k, xb, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    return xa, xb, low, high, total
+
+
+@_jit
+def substitute_quarter(w, k, dt, crank, q, n, fac, x, spk, v, thresholds, crossings, above, t, crossing):
+    """Thread ``w``'s two lanes substituted back from the separators (thread 0 also finishes the
+    separators); returns ``(on_table, bad)`` as :func:`substitute_part`."""
+    q1, q2, q3 = q[0], q[1], q[2]
+    low, high, total = math.inf, -math.inf, 0.0
+    if w == 0:
+        for s in range(3):
+            vn = _finish(q[s], k, x[q[s]], dt, crank, v, thresholds, crossings, above, t, crossing)
+            low, high, total = min(low, vn), max(high, vn), total + vn
+        i0, step, n_plain, j0, n_spiked, sep = q1 - 1, -1, q1, q2 - 1, q2 - q1 - 1, q1
+    else:
+        i0, step, n_plain, j0, n_spiked, sep = q3 + 1, 1, n - 1 - q3, q2 + 1, q3 - q2 - 1, q3
+    m = min(n_plain, n_spiked)
+    xa, xb, low, high, total = _back_pair(i0, j0, m, step, x[sep], x[q2], x[sep], k, dt, crank, fac, x, spk, v,
+                                          thresholds, crossings, above, t, crossing, low, high, total)
+    xa, low, high, total = _back(i0 + step * m, i0 + step * n_plain, step, xa, k, dt, crank, fac, x, v, thresholds,
+                                 crossings, above, t, crossing, low, high, total)
+    xb, low, high, total = _back_spiked(j0 + step * m, n_spiked - m, step, xb, x[sep], k, dt, crank, fac, x, spk, v,
+                                        thresholds, crossings, above, t, crossing, low, high, total)
+    bad = -1
+    if not math.isfinite(total):  # thread 0 holds 0..q2 and q3, thread 1 q2+1..n-1
+        a, b = (0, q2 + 1) if w == 0 else (q2 + 1, n)
+        for i in range(a, b):
+            if not math.isfinite(v[i]):
+                bad = i
+                break
+        if bad < 0 and w == 0:
+            bad = q3
+    return bad < 0 and low >= TABLE_V_MIN and high < TABLE_V_MAX, bad
+
+
+@_jit
+def fold_stimuli(special, q, n, g_scale, r_acc, ge):
+    """Move what the accumulators hold at special nodes inside the lanes (stimuli) into ``ge``
+    (as a conductance times a potential over the node's area): the lanes' loops read no
+    accumulators.  The cable's ends and the separators keep theirs."""
+    for i in special:
+        if i == 0 or i == n - 1 or i == q[0] or i == q[1] or i == q[2]:
+            continue
+        ge[i] += r_acc[i] / g_scale[i]
+        r_acc[i] = 0.0
+
+
+def cable_quarters(parent, g_scale, stim_nodes):
+    """Separators ``(q1, q2, q3)`` for one cable on two threads (see :func:`eliminate_quarter`),
+    or ``(-1, -1, -1)`` where that scheme does not apply: not one unbranched cable, fewer than
+    64 nodes, or a stimulus at a node of no membrane area inside a lane (it cannot be folded)."""
+    none = np.full(3, -1, dtype=np.int64)
+    n = parent.size
+    if n < 64 or cable_lanes(parent)[1] < 0:
+        return none
+    q2 = n // 2
+    q = np.array([(q2 - 1) // 2, q2, q2 + 1 + (n - q2 - 1) // 2], dtype=np.int64)
+    inside = [i for i in np.asarray(stim_nodes) if 0 < i < n - 1 and i not in q]
+    if any(g_scale[i] == 0.0 for i in inside):
+        return none
+    return q
+
+
 def cable_lanes(parent):
     """``(a, pivot, b)`` for :func:`solve_cable` if the forest ``parent`` is one unbranched cable
     of at least 3 nodes (root 0, each node's parent the node before it), else ``(-1, -1, -1)``."""
@@ -847,8 +1052,9 @@ import math
 import numba
 import numpy as np
 
-from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, eliminate_part, record_frames, \\
-    solve_cable, solve_pivot, solve_step, substitute_part, tables_usable
+from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, eliminate_part, eliminate_quarter, \\
+    fold_stimuli, record_frames, solve_cable, solve_pivot, solve_separators, solve_step, substitute_part, \\
+    substitute_quarter, tables_usable
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
 
@@ -979,13 +1185,57 @@ def steps_together(k0, k1, {common}, pivot, path, owner, g, ge, d_acc, r_acc, fa
 
 
 @numba.njit(cache=True, parallel=True)
-def run_parallel(first, last, {common}, pivot, path, owner, part_stims, part_probes, part_recs, {part_args}):
+def steps_cable(k0, k1, {common}, quad, g, ge, d_acc, r_acc, fac, x, spk, crossing, part_out, part_on, part_bad,
+                {part_args}{use_now}):
+    """Steps k0..k1-1 of one cable on two threads in four lanes (kernels.eliminate_quarter):
+    lanes eliminated in parallel, the separators solved, lanes substituted in parallel, the
+    tables decided, then each thread's channels and its next elimination.  Returns as
+    steps_together."""
+    n = v.size
+    probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
+    stims = np.arange(stim_nodes.size)
+    for k in range(k0, k1):
+        if k == k0:
+            add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
+            fold_stimuli(special, quad, n, g_scale, r_acc, ge)
+            for w in numba.prange(2):
+                eliminate_quarter(w, quad, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
+                                  spk, part_out)
+        solve_separators(quad, part_out, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+        for w in numba.prange(2):
+            part_on[w], part_bad[w] = substitute_quarter(w, k, dt, crank, quad, n, fac, x, spk, v, thresholds,
+                                                         crossings, above, t, crossing)
+        on_table = part_on[0] and part_on[1]
+        bad = -1
+        for w in range(2):
+            if part_bad[w] >= 0 and (bad < 0 or part_bad[w] < bad):
+                bad = part_bad[w]
+        if bad >= 0:
+            return k, bad
+{usable}
+        more = k + 1 < k1
+        if more:
+            add_stimuli(k + 1, stims, stim_nodes, stim_amp, r_acc)
+            fold_stimuli(special, quad, n, g_scale, r_acc, ge)
+        for w in numba.prange(2):
+            membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{use_now})
+            if more:
+                eliminate_quarter(w, quad, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
+                                  spk, part_out)
+        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return -1, -1
+
+
+@numba.njit(cache=True, parallel=True)
+def run_parallel(first, last, {common}, pivot, path, owner, quad, part_stims, part_probes, part_recs, {part_args}):
     """As run, the forest cut into parts (kernels.plan_parts), one per thread.
 
     Whole cells (no pivot) step ALONE_STEPS steps at a time, each part on its own with no
     wait between steps; if a part stops (a voltage off the rate tables, or not finite), the
     chunk is stepped again from its start with the parts in step (steps_together), which a
-    cell split at a pivot always uses.
+    cell split at a pivot always uses.  One cable cut in four lanes (quad, the separators;
+    -1 otherwise) steps with steps_cable.
     """
     n = v.size
     n_parts = solve.shape[0]
@@ -1007,8 +1257,17 @@ def run_parallel(first, last, {common}, pivot, path, owner, part_stims, part_pro
                {group_args})
         record_frames(0, np.arange(rec_every.size), v, rec_every, rec_start, rec_stop, rec_off, frames)
     k0 = first
+    spk = np.empty(n if quad[1] >= 0 else 0)
+    part_out = np.zeros((2, 7))
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
+        if quad[1] >= 0:
+            step, bad = steps_cable(k0, k1, {common}, quad, g, ge, d_acc, r_acc, fac, x, spk, crossing, part_out,
+                                    part_on, part_bad, {part_args}{use_now})
+            if step >= 0:
+                return step, bad
+            k0 = k1
+            continue
         if pivot < 0:
             v_keep[:] = v
             crossings_keep[:] = crossings

@@ -115,6 +115,50 @@ def test_one_cable_in_two_lanes_solves_as_scipy(n, extra):
     assert (kernels.cable_lanes(np.array([-1, 0, 0], np.int64)) == -1).all()  # a branch: no lanes
 
 
+@pytest.mark.parametrize("n, extra", [(64, []), (65, [0, 64, 5]), (5001, [0, 3, 1249, 1251, 2500, 2501, 4999, 5000])])
+def test_one_cable_in_four_lanes_solves_as_scipy(n, extra):
+    """kernels.eliminate_quarter / solve_separators / substitute_quarter (one cable, two threads
+    of two lanes, the inner lanes coupled to a separator as fill) against scipy, with
+    stimuli at the ends, at separators and inside lanes (folded into ge)."""
+    rng = np.random.default_rng(n)
+    parent = np.arange(-1, n - 1).astype(np.int64)
+    solver = TreeSolver(parent, rng.uniform(0.05, 20.0, n))
+    d, b = rng.uniform(0.01, 5.0, n), rng.normal(size=n)
+    g_scale = rng.uniform(0.5, 2.0, n)
+    q = kernels.cable_quarters(parent, g_scale, np.array(extra, np.int64))
+    assert q[0] < q[1] < q[2] and q[1] == n // 2
+    special = kernels.special_nodes(parent, np.array(extra, np.int64))
+    d_acc, r_acc, ge = np.zeros(n), np.zeros(n), np.zeros(n)
+    r_acc[extra] = b[extra]
+    b_rest = b.copy()
+    b_rest[extra] = 0.0
+    v = b_rest / d
+    g, fac, x, spk, nan = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
+    out = np.zeros((2, 7))
+    kernels.fold_stimuli(special, q, n, g_scale, r_acc, ge)
+    for w in range(2):
+        kernels.eliminate_quarter(w, q, n, -solver.g_axial, solver.axial_diag, d, g_scale, v, g, ge, d_acc, r_acc,
+                                  fac, x, spk, out)
+    kernels.solve_separators(q, out, g, ge, g_scale, d, solver.axial_diag, d_acc, r_acc, v, x)
+    for w in range(2):
+        on_table, bad = kernels.substitute_quarter(w, 0, 1.0, False, q, n, fac, x, spk, v, nan, nan.copy(),
+                                                   np.zeros(n, bool), np.zeros(2), False)
+        assert bad == -1
+    ref = solver.solve_reference(d, b)
+    assert not d_acc.any() and not r_acc.any() and not g.any() and not ge.any()
+    np.testing.assert_allclose(v, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
+
+
+def test_four_lanes_only_where_every_stimulus_can_be_folded():
+    parent = np.arange(-1, 99).astype(np.int64)
+    area = np.ones(100)
+    area[[0, 30, 99]] = 0.0  # nodes without membrane: the ends, and one inside a lane
+    assert kernels.cable_quarters(parent, area, np.array([0, 99]))[1] == 50
+    assert kernels.cable_quarters(parent, area, np.array([30]))[1] == -1
+    assert kernels.cable_quarters(parent[:63], area[:63], np.array([0]))[1] == -1  # too short
+    assert kernels.cable_quarters(np.array([-1, 0, 0] + list(range(2, 99))), area, np.array([0]))[1] == -1
+
+
 def test_a_batch_is_dealt_whole_cells_and_a_branched_cell_is_split_evenly():
     parent = np.concatenate([np.r_[-1, np.arange(n - 1) + start] for start, n in ((0, 100), (100, 100), (200, 200))])
     plan = kernels.plan_parts(parent, 2)
@@ -132,11 +176,11 @@ def read_cell(name):
     return hc.Cell(morph, max_segment=10.0)
 
 
-def axon_sim(threads, length=3000.0, diam=1.0, amp=1.0, method="backward_euler"):
+def axon_sim(threads, length=3000.0, diam=1.0, amp=1.0, method="backward_euler", at=0.0):
     cell = hc.Cell(hc.Morphology.cable(length, diam), max_segment=2.0)
     cell.insert(hc.HH())
     sim = hc.Simulation(cell, dt=0.025, method=method, threads=threads)
-    sim.iclamp(at=0.0, delay=0.5, dur=0.5, amp=amp)
+    sim.iclamp(at=at, delay=0.5, dur=0.5, amp=amp)
     sim.probe("mid", at=0.5)
     sim.probe("m", at=0.7, var="hh.m")
     sim.probe("ina", at=0.3, var="hh.ina")
@@ -187,10 +231,12 @@ def test_batch_leaving_the_rate_tables_on_two_threads_equals_one_thread():
         assert_same_run(a, b)
 
 
-@pytest.mark.parametrize("method", ["backward_euler", "crank_nicolson"])
-def test_long_axon_split_in_two_equals_one_thread_to_round_off(method):
-    one = axon_sim(1, method=method).run(12.0)
-    two = axon_sim(2, method=method).run(12.0)
+@pytest.mark.parametrize("method, at", [("backward_euler", 0.0), ("crank_nicolson", 0.0), ("backward_euler", 0.37)])
+def test_long_axon_in_four_lanes_equals_one_thread_to_round_off(method, at):
+    """One thread steps the cable in two lanes (kernels.solve_cable), two threads in four
+    (kernels.eliminate_quarter); a stimulus inside a lane is folded into ge."""
+    one = axon_sim(1, method=method, at=at).run(12.0)
+    two = axon_sim(2, method=method, at=at).run(12.0)
     assert two.info["threads"] == 2 and np.isfinite(one.crossings).all()  # the spike reached the far end
     assert_same_run(one, two, rtol=SPLIT_RTOL)
 
