@@ -891,10 +891,10 @@ def _membrane_source(c, spec):
     For each group ``membrane_c`` decides once whether the gates advance by the rate table
     or by the exact rates, takes 1-D views of the group's rows (voltages, conductance sums,
     parameters, gates) when its nodes are consecutive, or gathered copies when they are not,
-    and runs branch-free loops over them: the gate update (``gates_c``), then the
-    conductances at the new gates (``conductances_c``).  With exact rates LLVM vectorises the
-    gate loop: the channel's functions are inlined and their exp, expm1 and cbrt are plain
-    arithmetic (:func:`_jit_tree`, :mod:`hhcable.vecmath`).
+    and runs one branch-free loop over them: the gate update and the conductances at the new
+    gates (``gates_c``; ``conductances_c`` alone where the gates do not advance).  With exact
+    rates LLVM vectorises the loop: the channel's functions are inlined and their exp, expm1
+    and cbrt are plain arithmetic (:func:`_jit_tree`, :mod:`hhcable.vecmath`).
     """
     gate_names = [gate.name for gate in spec.gates]
     kinetic = [p for p in spec.params if any(p in gate.args for gate in spec.gates)]
@@ -929,20 +929,22 @@ def _membrane_source(c, spec):
         return [indent[4:] + "for j in range(m):", *(indent + s for s in body)]
 
     # Three functions, so that numba compiles each loop once (the run loop calls membrane_c
-    # with ``advance`` a literal True or False, two compilations) and inlines each channel
-    # function at one place only (inlining is most of the compile time).
+    # with ``advance`` a literal True or False, two compilations) and inlines each gate's
+    # rate function at one place only (inlining is most of the compile time).  gates_c adds
+    # the conductances at the new gates in the same loop; conductances_c alone starts a run.
     rows = [f"p_{p}" for p in spec.params] + [f"s_{name}" for name in gate_names]
     row_args = ", ".join([f"k_{p}" for p in kinetic] + rows)
     lines = []
     if spec.gates:
+        # the conductances at the new gates in the same loop: the gates are not read back
         lines += [
             _membrane_jit(),
-            f"def gates_{c}(on_table, x, rates, inv_dv, {', '.join(f'nq{i}' for i in range(len(spec.gates)))}, "
-            f"{row_args}):",
-            '    """Advance the gates on a run of nodes (1-D rows) over one step."""',
+            f"def gates_{c}(on_table, x, gx, gex, rates, inv_dv, "
+            f"{', '.join(f'nq{i}' for i in range(len(spec.gates)))}, {row_args}):",
+            '    """Advance the gates on a run of nodes (1-D rows) over one step; add the conductances to gx, gex."""',
             "    m = x.size",
-            "    if on_table:", *loop(by_table + store, " " * 12),
-            "    else:", *loop(by_rates + store, " " * 12),
+            "    if on_table:", *loop(by_table + store + conds + sums, " " * 12),
+            "    else:", *loop(by_rates + store + conds + sums, " " * 12),
             "", ""]
     if sums:
         lines += [
@@ -981,9 +983,11 @@ def _membrane_source(c, spec):
     ]
     if spec.gates:
         lines += ["        if advance:",
-                  f"            gates_{c}(on_table, x, table[grp], inv_dv, "
+                  f"            gates_{c}(on_table, x, gx, gex, table[grp], inv_dv, "
                   f"{', '.join(f'-dt * q[grp, {i}]' for i in range(len(spec.gates)))}, {row_args})"]
-    if sums:
+    if sums and spec.gates:
+        lines += ["        else:", f"            conductances_{c}(gx, gex, {row_args})"]
+    elif sums:
         lines += [f"        conductances_{c}(gx, gex, {row_args})"]
     lines += [
         "        if not consecutive:",

@@ -103,8 +103,10 @@ class Simulation:
         every core numba may use (``numba.config.NUMBA_NUM_THREADS``) when the model has at
         least :data:`hhcable.engine.THREADS_MIN_NODES` nodes, else one; ``1``: one thread.
         A batch of cells is shared out whole cells at a time (results bit for bit those of
-        one thread); a single large cell is split at one node into pieces (results equal to
-        one thread's to round-off).  ``Result.info["threads"]`` says how many stepped.
+        one thread with rate tables, to round-off with exact rates); a single large cell is
+        split at one node into pieces, an unbranched cable on two threads into four lanes
+        (results equal to one thread's to round-off).  ``Result.info["threads"]`` says how
+        many stepped.
 
     Examples
     --------

@@ -115,7 +115,7 @@ def test_exact_rate_loop_calls_no_exp_and_is_vectorised():
     n = 16
     rows = [np.full(n, 0.5) for _ in range(len(hc.HH.spec().params) + 3)]
     x = np.linspace(-80.0, 40.0, n)
-    module.gates_0(False, x, np.zeros((1, 12)), 20.0, -0.01, -0.01, -0.01, *rows)
+    module.gates_0(False, x, np.zeros(n), np.zeros(n), np.zeros((1, 12)), 20.0, -0.01, -0.01, -0.01, *rows)
     ir = next(iter(module.gates_0.inspect_llvm().values()))
     calls = {line.split("@")[1].split("(")[0] for line in ir.splitlines() if " call " in line and "@" in line}
     assert not any(c in ("exp", "expm1") or c.startswith(("llvm.exp.", "llvm.expm1")) for c in calls), calls

@@ -223,12 +223,15 @@ def test_batch_on_two_threads_equals_one_thread_bit_for_bit(monkeypatch):
 
 def test_batch_leaving_the_rate_tables_on_two_threads_equals_one_thread():
     # A stimulus strong enough to drive the first node past the tables' range for some steps:
-    # the HH group falls back to exact rates on every thread at the same steps.
+    # the HH group falls back to exact rates on every thread at the same steps.  The exact
+    # rates run in a vectorised loop over each thread's slice of the group, and LLVM fuses
+    # multiply-adds differently in the vector body and the scalar remainder: a node's last
+    # bit depends on where its slice starts, so this agrees to round-off, not bit for bit.
     amps = (0.2, 1.0, 3.0, 3e4)
     one = batch(1, amps).run(2.0)
     assert one[3].traces[0].max() > 0.0 and np.abs(one[3].space_v).max() > hc.channels.base.TABLE_V_MAX
     for a, b in zip(one, batch(2, amps).run(2.0)):
-        assert_same_run(a, b)
+        assert_same_run(a, b, rtol=SPLIT_RTOL)
 
 
 @pytest.mark.parametrize("method, at", [("backward_euler", 0.0), ("crank_nicolson", 0.0), ("backward_euler", 0.37)])
