@@ -41,8 +41,10 @@ from .units import NF_PER_UF_CM2_UM2, US_PER_S_CM2_UM2
 #: Seconds of stepping between calls of a run's progress callback.
 PROGRESS_EVERY_S = 0.25
 #: Nodes from which a run with ``threads=None`` uses every core: below, the threads' waits for
-#: each other (twice a step in a cell split at a pivot) cost about what they share out.
-THREADS_MIN_NODES = 20_000
+#: each other (twice a step in a cell split at a pivot, ~1 µs each) cost about what they share
+#: out.  Measured on 2 cores, ns per compartment-step on 1 / 2 threads: 202 nodes 17 / 29,
+#: squid axon (3,002) 9.7 / 8.7 (exact rates 14 / 8.5), CA1 cell (3,376) 15.8 / 10.4.
+THREADS_MIN_NODES = 2_000
 #: Who steps a run: the compiled kernel where numba is installed ("auto"), numpy only, or numba only.
 BACKENDS = ("auto", "numpy", "numba")
 
@@ -575,11 +577,13 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         run = module.run_parallel
         cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
         mine = [_owned(plan, nodes) for nodes in (stim_nodes, node_of, rec[:, 2])]
-        group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, quad.astype(np.int64), *mine, *group_args,
-                      *cuts]
+        kinds = [kernels.cell_kinds(parent, plan.solve[w] if plan.pivot < 0 else []) for w in range(plan.n_parts)]
+        cells = [_stacked([k[i] for k in kinds], fill) for i, fill in ((0, -1), (1, 0))]
+        group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, quad.astype(np.int64), *cells, *mine,
+                      *group_args, *cuts]
     else:
         run = module.run
-        group_args = [kernels.cable_lanes(parent), *group_args]
+        group_args = [*kernels.cell_kinds(parent, [(0, v.size)]), *group_args]
     engine.threads_used = n_threads
     with _threads(n_threads):
         run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
@@ -605,6 +609,14 @@ def _chunks(run, args, group_args, n_steps, progress, compile_s):
     if progress:
         progress.done()
     return None, time.perf_counter() - start, compile_s
+
+
+def _stacked(rows, fill):
+    """2-D arrays of rows stacked into one 3-D array, shorter ones padded with ``fill``."""
+    out = np.full((len(rows), max(r.shape[0] for r in rows), rows[0].shape[1]), fill, dtype=np.int64)
+    for w, r in enumerate(rows):
+        out[w, :r.shape[0]] = r
+    return out
 
 
 def _owned(plan, nodes):

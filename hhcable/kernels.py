@@ -658,10 +658,57 @@ def cable_quarters(parent, g_scale, stim_nodes):
 def cable_lanes(parent):
     """``(a, pivot, b)`` for :func:`solve_cable` if the forest ``parent`` is one unbranched cable
     of at least 3 nodes (root 0, each node's parent the node before it), else ``(-1, -1, -1)``."""
-    n = parent.size
-    if n >= 3 and parent[0] < 0 and np.array_equal(parent[1:], np.arange(n - 1)):
-        return np.array([0, n // 2, n], dtype=np.int64)
+    cables, rest = cell_kinds(parent, [(0, parent.size)])
+    if cables.shape[0] == 1 and cables[0, 0] == 0 and cables[0, 2] == parent.size:
+        return cables[0]
     return np.full(3, -1, dtype=np.int64)
+
+
+def cell_kinds(parent, ranges):
+    """The whole cells in ``ranges`` (rows (start, stop)), sorted into unbranched cables of at
+    least 3 nodes, as rows ``(a, pivot, b)`` for :func:`solve_cable` (pivot the middle node),
+    and the rest as ranges (adjacent ones merged).  Each array holds at least one row: an
+    empty one is ``(-1, -1, -1)`` and ``(0, 0)``."""
+    parent = np.asarray(parent)
+    n = parent.size
+    breaks = np.cumsum(np.r_[0, parent[1:] != np.arange(n - 1)])  # breaks[i]: chain breaks in 1..i
+    cables, rest = [], []
+    for a, b in ranges:
+        roots = a + np.flatnonzero(parent[a:b] < 0)
+        for r, end in zip(roots, np.r_[roots[1:], b]):
+            r, end = int(r), int(end)
+            if end - r >= 3 and breaks[end - 1] == breaks[r]:
+                cables.append((r, r + (end - r) // 2, end))
+            elif rest and rest[-1][1] == r:
+                rest[-1] = (rest[-1][0], end)
+            elif end > r:
+                rest.append((r, end))
+    return (np.array(cables or [(-1, -1, -1)], dtype=np.int64).reshape(-1, 3),
+            np.array(rest or [(0, 0)], dtype=np.int64).reshape(-1, 2))
+
+
+@_jit
+def solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
+                r_acc, fac, x, thresholds, crossings, above, t, crossing):
+    """One step of whole cells (stimuli already added): the ``cables`` by :func:`solve_cable`,
+    the cells in the ranges ``rest`` by Hines elimination; returns as :func:`substitute_part`."""
+    on_table, bad = True, -1
+    for c in range(cables.shape[0]):
+        if cables[c, 1] < 0:
+            break
+        on, b = solve_cable(k, dt, crank, cables[c, 0], cables[c, 1], cables[c, 2], special, off, axial_diag,
+                            c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t,
+                            crossing)
+        on_table &= on
+        if b >= 0 and (bad < 0 or b < bad):
+            bad = b
+    eliminate_part(rest, special, -1, rest[:0], False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc,
+                   r_acc, fac, x)
+    on, b = substitute_part(k, dt, crank, rest, special, -1, rest[:0], False, parent, fac, x, v, thresholds,
+                            crossings, above, t, crossing)
+    if b >= 0 and (bad < 0 or b < bad):
+        bad = b
+    return on_table and on and bad < 0, bad
 
 
 @_jit
@@ -1057,8 +1104,8 @@ import numba
 import numpy as np
 
 from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, eliminate_part, eliminate_quarter, \\
-    fold_stimuli, record_frames, solve_cable, solve_pivot, solve_separators, solve_step, substitute_part, \\
-    substitute_quarter, tables_usable
+    fold_stimuli, record_frames, solve_cells, solve_pivot, solve_separators, substitute_part, substitute_quarter, \\
+    tables_usable
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
 
@@ -1081,11 +1128,10 @@ def record(k, which, v, traces, probe_kind, probe_cls, probe_row, probe_col, pro
 @numba.njit(cache=True)
 def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
         thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls,
-        probe_row, probe_col, probe_node, traces, inv_dv, cable, {group_args}):
+        probe_row, probe_col, probe_node, traces, inv_dv, cables, rest, {group_args}):
     """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays).
 
-    ``cable`` (a, pivot, b): the forest is one unbranched cable, solved in two lanes
-    (kernels.solve_cable); pivot -1 otherwise."""
+    ``cables``, ``rest``: the cells sorted by kernels.cell_kinds (cables in two lanes)."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
@@ -1100,15 +1146,9 @@ def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_s
         record_frames(0, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
     stims = np.arange(stim_nodes.size)
     for k in range(first, last):
-        if cable[1] >= 0:
-            add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
-            on_table, bad = solve_cable(k, dt, crank, cable[0], cable[1], cable[2], special, off, axial_diag,
-                                        c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings,
-                                        above, t, crossing)
-        else:
-            on_table, bad = solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge,
-                                       d_acc, r_acc, fac, x, stim_nodes, stim_amp, thresholds, crossings, above, t,
-                                       crossing)
+        add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
+        on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt, g_scale,
+                                    v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t, crossing)
         if bad >= 0:
             return k, bad
         membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
@@ -1124,20 +1164,18 @@ def membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{use_args}):
 
 
 @numba.njit(cache=True)
-def steps_alone(w, k0, k1, {common}, pivot, path, owner, part_stims, part_probes, part_recs, g, ge, d_acc, r_acc,
-                fac, x, crossing, {part_args}):
+def steps_alone(w, k0, k1, {common}, pivot, path, owner, part_cables, part_rest, part_stims, part_probes, part_recs,
+                g, ge, d_acc, r_acc, fac, x, crossing, {part_args}):
     """Steps k0..k1-1 of part w on its own (whole cells); the step where it stopped, k1 if none.
 
     It stops (before the channels) at the first step where one of its voltages leaves the
     rate tables or stops being finite: there every part must decide together.
     """
-    ranges, stims, probes, recs = solve[w], part_stims[w], part_probes[w], part_recs[w]
+    cables, rest, stims, probes, recs = part_cables[w], part_rest[w], part_stims[w], part_probes[w], part_recs[w]
     for k in range(k0, k1):
         add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
-        eliminate_part(ranges, special, pivot, path, False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
-                       d_acc, r_acc, fac, x)
-        on_table, bad = substitute_part(k, dt, crank, ranges, special, pivot, path, False, parent, fac, x, v,
-                                        thresholds, crossings, above, t, crossing)
+        on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt, g_scale,
+                                    v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t, crossing)
         if bad >= 0 or not on_table:
             return k
         membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{tables})
@@ -1232,7 +1270,8 @@ def steps_cable(k0, k1, {common}, quad, g, ge, d_acc, r_acc, fac, x, spk, crossi
 
 
 @numba.njit(cache=True, parallel=True)
-def run_parallel(first, last, {common}, pivot, path, owner, quad, part_stims, part_probes, part_recs, {part_args}):
+def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, part_rest, part_stims, part_probes,
+                 part_recs, {part_args}):
     """As run, the forest cut into parts (kernels.plan_parts), one per thread.
 
     Whole cells (no pivot) step ALONE_STEPS steps at a time, each part on its own with no
@@ -1277,8 +1316,9 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_stims, pa
             crossings_keep[:] = crossings
             above_keep[:] = above{save}
             for w in numba.prange(n_parts):
-                part_stop[w] = steps_alone(w, k0, k1, {common}, pivot, path, owner, part_stims, part_probes,
-                                           part_recs, g, ge, d_acc, r_acc, fac, x, crossing, {part_args})
+                part_stop[w] = steps_alone(w, k0, k1, {common}, pivot, path, owner, part_cables, part_rest,
+                                           part_stims, part_probes, part_recs, g, ge, d_acc, r_acc, fac, x, crossing,
+                                           {part_args})
             if part_stop.min() >= k1:
                 k0 = k1
                 continue
