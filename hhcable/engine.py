@@ -577,13 +577,13 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         run = module.run_parallel
         cuts = [_cuts(plan, ptr, nodes) for ptr, nodes in zip(group_args[0::7], group_args[1::7])]
         mine = [_owned(plan, nodes) for nodes in (stim_nodes, node_of, rec[:, 2])]
-        kinds = [kernels.cell_kinds(parent, plan.solve[w] if plan.pivot < 0 else []) for w in range(plan.n_parts)]
-        cells = [_stacked([k[i] for k in kinds], fill) for i, fill in ((0, -1), (1, 0))]
+        kinds = [kernels.blocks_of(parent, plan.solve[w] if plan.pivot < 0 else []) for w in range(plan.n_parts)]
+        cells = [_stacked([k[i] for k in kinds], fill) for i, fill in ((0, -1), (1, 0), (2, 0))]
         group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, quad.astype(np.int64), *cells, *mine,
                       *group_args, *cuts]
     else:
         run = module.run
-        group_args = [*kernels.cell_kinds(parent, [(0, v.size)]), *group_args]
+        group_args = [*kernels.blocks_of(parent, [(0, v.size)]), *group_args]
     engine.threads_used = n_threads
     with _threads(n_threads):
         run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing

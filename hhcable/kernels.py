@@ -95,10 +95,16 @@ def solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scal
 @_jit
 def record_frames(k, rows, v, rec_every, rec_start, rec_stop, rec_off, frames):
     """Copy the voltage of whole cells (recordings ``rows``, up to a -1) into their frames at step ``k`` (where due)."""
+    record_frames_in(k, rows, 0, v.size, v, rec_every, rec_start, rec_stop, rec_off, frames)
+
+
+@_jit
+def record_frames_in(k, rows, lo, hi, v, rec_every, rec_start, rec_stop, rec_off, frames):
+    """:func:`record_frames` for the recordings of cells starting at nodes lo..hi-1 only."""
     for r in rows:
         if r < 0:
             break
-        if k % rec_every[r] == 0:
+        if lo <= rec_start[r] < hi and k % rec_every[r] == 0:
             width = rec_stop[r] - rec_start[r]
             base = rec_off[r] + (k // rec_every[r]) * width
             for j in range(width):
@@ -714,10 +720,54 @@ def solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_
 @_jit
 def add_stimuli(k, which, stim_nodes, stim_amp, r_acc):
     """Add step ``k``'s stimulus currents (nA, columns ``which`` up to a -1) to their nodes' right-hand sides."""
+    add_stimuli_in(k, which, 0, r_acc.size, stim_nodes, stim_amp, r_acc)
+
+
+@_jit
+def add_stimuli_in(k, which, lo, hi, stim_nodes, stim_amp, r_acc):
+    """:func:`add_stimuli` for the stimuli at nodes lo..hi-1 only."""
     for s in which:
         if s < 0:
             break
-        r_acc[stim_nodes[s]] += stim_amp[k, s]
+        if lo <= stim_nodes[s] < hi:
+            r_acc[stim_nodes[s]] += stim_amp[k, s]
+
+
+#: Nodes a block of whole cells holds at most (unless one cell is larger): a block steps
+#: ALONE_STEPS steps while its arrays stay in a core's cache (~160 bytes a node).
+BLOCK_NODES = 4096
+
+
+def blocks_of(parent, ranges, target=None):
+    """The whole cells in ``ranges`` grouped into blocks of consecutive cells of about
+    ``target`` nodes (:data:`BLOCK_NODES`), each sorted as :func:`cell_kinds`.
+
+    Returns ``(cables, rest, blocks)``: the blocks' cables and rest ranges one block after
+    the other, and per block a row ``(lo, hi, c0, c1, r0, r1)``: its nodes lo..hi-1, its
+    cables ``cables[c0:c1]`` and ranges ``rest[r0:r1]``.
+    """
+    target = BLOCK_NODES if target is None else target
+    parent = np.asarray(parent)
+    cells = []
+    for a, b in ranges:
+        roots = a + np.flatnonzero(parent[a:b] < 0)
+        cells += list(zip(roots.tolist(), np.r_[roots[1:], b].astype(int).tolist()))
+    spans = []
+    for r, end in cells:
+        if spans and spans[-1][1] == r and end - spans[-1][0] <= target:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((r, end))
+    cables, rest, blocks = [], [], []
+    for lo, hi in spans:
+        c, r = cell_kinds(parent, [(lo, hi)])
+        c, r = c[c[:, 1] >= 0], r[r[:, 1] > r[:, 0]]
+        blocks.append((lo, hi, len(cables), len(cables) + len(c), len(rest), len(rest) + len(r)))
+        cables += c.tolist()
+        rest += r.tolist()
+    return (np.array(cables or [(-1, -1, -1)], dtype=np.int64).reshape(-1, 3),
+            np.array(rest or [(0, 0)], dtype=np.int64).reshape(-1, 2),
+            np.array(blocks or [(0, 0, 0, 0, 0, 0)], dtype=np.int64).reshape(-1, 6))
 
 
 @_jit
@@ -1085,6 +1135,15 @@ def source(specs):
     usable = "\n".join(f"        tables_usable(v, on_table, ptr_{c}, nodes_{c}, use_table_{c}, use_now_{c})"
                        for c in range(n_classes))
     alloc_now = "\n".join(f"    use_now_{c} = np.empty(ptr_{c}.size - 1, np.bool_)" for c in range(n_classes))
+    by_range = "\n".join(
+        f"    for grp in range(ptr_{c}.size - 1):\n"
+        f"        a, b = ptr_{c}[grp], ptr_{c}[grp + 1]\n"
+        f"        span[0] = a + np.searchsorted(nodes_{c}[a:b], lo)\n"
+        f"        span[1] = a + np.searchsorted(nodes_{c}[a:b], hi)\n"
+        f"        if span[1] > span[0]:\n"
+        f"            membrane_{c}(v, dt, True, True, span, nodes_{c}, q_{c}[grp:grp + 1], use_table_{c}[grp:grp + 1], "
+        f"params_{c}, states_{c}, table_{c}[grp:grp + 1], inv_dv, g, ge)"
+        for c in range(n_classes)) or "    pass"
     by_part = "\n".join(
         f"    for rho in range(cut_{c}.shape[1]):\n"
         f"        for grp in range(cut_{c}.shape[2]):\n"
@@ -1094,17 +1153,18 @@ def source(specs):
     keep = "\n".join(f"    keep_{c} = states_{c}.copy()" for c in range(n_classes))
     save = "".join(f"\n            keep_{c}[:] = states_{c}" for c in range(n_classes))
     restore = "".join(f"\n            states_{c}[:] = keep_{c}" for c in range(n_classes))
-    common = ("dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds, "
-              "crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls, probe_row, "
-              "probe_col, probe_node, traces, inv_dv, solve")
+    common_run = ("dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, "
+                  "thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, "
+                  "probe_cls, probe_row, probe_col, probe_node, traces, inv_dv")
+    common = common_run + ", solve"
     head = f'''"""Generated by hhcable.kernels for channels {', '.join(s.name for s in specs) or 'none'}: do not edit."""
 import math
 
 import numba
 import numpy as np
 
-from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, eliminate_part, eliminate_quarter, \\
-    fold_stimuli, record_frames, solve_cells, solve_pivot, solve_separators, substitute_part, substitute_quarter, \\
+from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, add_stimuli_in, eliminate_part, \\
+    eliminate_quarter, fold_stimuli, record_frames, record_frames_in, solve_cells, solve_pivot, solve_separators, substitute_part, substitute_quarter, \\
     tables_usable
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
@@ -1117,9 +1177,16 @@ def membrane(v, dt, advance, on_table, inv_dv, g, ge, {group_args}):
 
 @numba.njit(cache=True)
 def record(k, which, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args}):
+    record_in(k, which, 0, v.size, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+
+
+@numba.njit(cache=True)
+def record_in(k, which, lo, hi, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args}):
     for p in which:
         if p < 0:
             break
+        if not lo <= probe_node[p] < hi:
+            continue
         if probe_kind[p] == PROBE_V:
             traces[k, p] = v[probe_node[p]]
 {reads}
@@ -1128,10 +1195,13 @@ def record(k, which, v, traces, probe_kind, probe_cls, probe_row, probe_col, pro
 @numba.njit(cache=True)
 def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
         thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls,
-        probe_row, probe_col, probe_node, traces, inv_dv, cables, rest, {group_args}):
+        probe_row, probe_col, probe_node, traces, inv_dv, cables, rest, blocks, {group_args}):
     """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays).
 
-    ``cables``, ``rest``: the cells sorted by kernels.cell_kinds (cables in two lanes)."""
+    ``cables``, ``rest``, ``blocks``: the cells as kernels.blocks_of sorts them (cables in
+    two lanes).  Several blocks step ALONE_STEPS steps a block at a time (steps_alone); if
+    one stops (a voltage off the rate tables, or not finite) the chunk is stepped again with
+    every cell in step."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
@@ -1145,15 +1215,43 @@ def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_s
         record(0, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_frames(0, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
     stims = np.arange(stim_nodes.size)
-    for k in range(first, last):
-        add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
-        on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt, g_scale,
-                                    v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t, crossing)
-        if bad >= 0:
-            return k, bad
-        membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
-        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    blocked = blocks.shape[0] > 1
+    one = (1, -1)
+    part_cables, part_rest, part_blocks = cables.reshape((1,) + cables.shape), rest.reshape((1,) + rest.shape), \
+        blocks.reshape((1,) + blocks.shape)
+    part_stims, part_probes, part_recs = stims.reshape(one), probes.reshape(one), recs.reshape(one)
+    v_keep, crossings_keep, above_keep = v.copy(), crossings.copy(), above.copy()
+{keep}
+    k0 = first
+    while k0 < last:
+        k1 = min(last, k0 + ALONE_STEPS)
+        if blocked:
+            v_keep[:] = v
+            crossings_keep[:] = crossings
+            above_keep[:] = above{save}
+            if steps_alone(0, k0, k1, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes,
+                           part_recs, g, ge, d_acc, r_acc, fac, x, crossing, {group_args}) >= k1:
+                k0 = k1
+                continue
+            v[:] = v_keep
+            crossings[:] = crossings_keep
+            above[:] = above_keep{restore}
+            g[:] = 0.0
+            ge[:] = 0.0
+            d_acc[:] = 0.0
+            r_acc[:] = 0.0
+            membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+        for k in range(k0, k1):
+            add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
+            on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt,
+                                        g_scale, v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t,
+                                        crossing)
+            if bad >= 0:
+                return k, bad
+            membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
+            record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+            record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+        k0 = k1
     return -1, -1
 
 
@@ -1164,23 +1262,39 @@ def membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{use_args}):
 
 
 @numba.njit(cache=True)
-def steps_alone(w, k0, k1, {common}, pivot, path, owner, part_cables, part_rest, part_stims, part_probes, part_recs,
-                g, ge, d_acc, r_acc, fac, x, crossing, {part_args}):
+def membrane_range(lo, hi, v, dt, inv_dv, g, ge, {group_args}):
+    """The channels of nodes lo..hi-1 advanced by their rate tables (every voltage is on them)."""
+    span = np.empty(2, np.int64)
+{by_range}
+
+
+@numba.njit(cache=True)
+def steps_alone(w, k0, k1, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes, part_recs, g,
+                ge, d_acc, r_acc, fac, x, crossing, {group_args}):
     """Steps k0..k1-1 of part w on its own (whole cells); the step where it stopped, k1 if none.
 
-    It stops (before the channels) at the first step where one of its voltages leaves the
-    rate tables or stops being finite: there every part must decide together.
+    Each block of its cells (kernels.blocks_of) takes all the steps before the next starts,
+    its arrays in cache.  It stops (before the channels) at the first step where one of its
+    voltages leaves the rate tables or stops being finite: there every part must decide
+    together (the chunk is stepped again).
     """
-    cables, rest, stims, probes, recs = part_cables[w], part_rest[w], part_stims[w], part_probes[w], part_recs[w]
-    for k in range(k0, k1):
-        add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
-        on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt, g_scale,
-                                    v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t, crossing)
-        if bad >= 0 or not on_table:
-            return k
-        membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{tables})
-        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    stims, probes, recs = part_stims[w], part_probes[w], part_recs[w]
+    for b in range(part_blocks.shape[1]):
+        lo, hi, c0, c1, r0, r1 = part_blocks[w, b]
+        if hi <= lo:
+            break
+        cables, rest = part_cables[w, c0:c1], part_rest[w, r0:r1]
+        for k in range(k0, k1):
+            add_stimuli_in(k, stims, lo, hi, stim_nodes, stim_amp, r_acc)
+            on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt,
+                                        g_scale, v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t,
+                                        crossing)
+            if bad >= 0 or not on_table:
+                return k
+            membrane_range(lo, hi, v, dt, inv_dv, g, ge, {group_args})
+            record_in(k + 1, probes, lo, hi, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node,
+                      {group_args})
+            record_frames_in(k + 1, recs, lo, hi, v, rec_every, rec_start, rec_stop, rec_off, frames)
     return k1
 
 
@@ -1270,8 +1384,8 @@ def steps_cable(k0, k1, {common}, quad, g, ge, d_acc, r_acc, fac, x, spk, crossi
 
 
 @numba.njit(cache=True, parallel=True)
-def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, part_rest, part_stims, part_probes,
-                 part_recs, {part_args}):
+def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, part_rest, part_blocks, part_stims,
+                 part_probes, part_recs, {part_args}):
     """As run, the forest cut into parts (kernels.plan_parts), one per thread.
 
     Whole cells (no pivot) step ALONE_STEPS steps at a time, each part on its own with no
@@ -1316,9 +1430,9 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
             crossings_keep[:] = crossings
             above_keep[:] = above{save}
             for w in numba.prange(n_parts):
-                part_stop[w] = steps_alone(w, k0, k1, {common}, pivot, path, owner, part_cables, part_rest,
-                                           part_stims, part_probes, part_recs, g, ge, d_acc, r_acc, fac, x, crossing,
-                                           {part_args})
+                part_stop[w] = steps_alone(w, k0, k1, {common_run}, part_cables, part_rest, part_blocks, part_stims,
+                                           part_probes, part_recs, g, ge, d_acc, r_acc, fac, x, crossing,
+                                           {group_args})
             if part_stop.min() >= k1:
                 k0 = k1
                 continue
