@@ -6,8 +6,9 @@ Usage::
 
 For each model (hhcable's numba kernel on one thread) it times, in ns per compartment-step:
 the whole compiled run (``Result.run_wall_s``, wall time); the voltage solve alone
-(:func:`hhcable.kernels.solve_step` over the same arrays) and the channels alone (the
-generated ``membrane`` loop), least CPU time of ``--repeats``; and the memory floor: the
+(:func:`hhcable.kernels.solve_cells` over the same arrays: cables in two lanes, other cells
+by Hines elimination) and the channels alone (the generated ``membrane`` loop), least CPU
+time of ``--repeats``; and the memory floor: the
 bytes the step moves per compartment (counted from the arrays each pass reads and writes,
 below) over this machine's streaming bandwidth (numpy ``a += b`` over a working set of the
 step's size).
@@ -44,10 +45,11 @@ def solver_bytes():
 def membrane_words(spec):
     """Words per compartment the generated membrane loop of one channel class moves (rate tables).
 
-    It reads the node index, v, every parameter and gate and g, ge, and writes the gates and
-    g, ge (the table rows it reads stay in cache: neighbouring voltages share them).
+    One loop over 1-D views of consecutive nodes reads v, every parameter and gate and g, ge,
+    and writes the gates and g, ge (the table rows it reads stay in cache: neighbouring
+    voltages share them).
     """
-    return (1 + 1 + len(spec.params) + len(spec.gates) + 2) + (len(spec.gates) + 2)
+    return (1 + len(spec.params) + len(spec.gates) + 2) + (len(spec.gates) + 2)
 
 
 def capture(model):
@@ -103,7 +105,7 @@ def profile(name, model, repeats):
     (_, _, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
      crossings, above, t, *_rest) = args
     group_args = args[-7:]
-    inv_dv = args[-8]
+    inv_dv, cables, rest = args[-11:-8]
     n = v.size
     n_steps = stim_amp.shape[0]
     steps = min(n_steps, 200)
@@ -112,10 +114,13 @@ def profile(name, model, repeats):
     v0 = v.copy()
     work = [np.zeros(n) for _ in range(6)]
 
+    stims = np.arange(stim_nodes.size)
+
     def solve():
         for k in range(steps):
-            kernels.solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, *work, stim_nodes,
-                               stim_amp, thresholds, crossings, above, t, False)
+            kernels.add_stimuli(k, stims, stim_nodes, stim_amp, work[3])
+            kernels.solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt, g_scale, v,
+                                *work, thresholds, crossings, above, t, False)
         v[:] = v0
 
     def membrane():

@@ -583,7 +583,8 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
                       *group_args, *cuts]
     else:
         run = module.run
-        group_args = [*kernels.blocks_of(parent, [(0, v.size)]), *group_args]
+        everything = [np.r_[np.arange(len(nodes)), -1][None] for nodes in (stim_nodes, node_of, rec[:, 2])]
+        group_args = [*(part[None] for part in kernels.blocks_of(parent, [(0, v.size)])), *everything, *group_args]
     engine.threads_used = n_threads
     with _threads(n_threads):
         run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing

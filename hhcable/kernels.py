@@ -637,12 +637,46 @@ def substitute_quarter(w, k, dt, crank, q, n, fac, x, spk, v, thresholds, crossi
 def fold_stimuli(special, q, n, g_scale, r_acc, ge):
     """Move what the accumulators hold at special nodes inside the lanes (stimuli) into ``ge``
     (as a conductance times a potential over the node's area): the lanes' loops read no
-    accumulators.  The cable's ends and the separators keep theirs."""
+    accumulators.  The cable's ends and the separators keep theirs.  Nothing without ``q``."""
+    if q[1] < 0:
+        return
     for i in special:
         if i == 0 or i == n - 1 or i == q[0] or i == q[1] or i == q[2]:
             continue
         ge[i] += r_acc[i] / g_scale[i]
         r_acc[i] = 0.0
+
+
+@_jit
+def eliminate_any(w, solve, special, pivot, path, owner, quad, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
+                  d_acc, r_acc, fac, x, spk, part_d, part_r, part_out):
+    """Part w's elimination: its lanes of a cable in four (``quad``), else its ranges (and the path)."""
+    if quad[1] >= 0:
+        eliminate_quarter(w, quad, v.size, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x, spk,
+                          part_out)
+    else:
+        part_d[w], part_r[w] = eliminate_part(solve[w], special, pivot, path, w == owner, parent, off, axial_diag,
+                                              c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x)
+
+
+@_jit
+def solve_middle(pivot, quad, part_d, part_r, part_out, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x):
+    """The separators of a cable in four lanes, else the pivot (nothing without one)."""
+    if quad[1] >= 0:
+        solve_separators(quad, part_out, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+    else:
+        solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+
+
+@_jit
+def substitute_any(w, k, dt, crank, solve, special, pivot, path, owner, quad, parent, fac, x, spk, v, thresholds,
+                   crossings, above, t, crossing):
+    """Part w's substitution (as :func:`eliminate_any`); returns ``(on_table, bad)``."""
+    if quad[1] >= 0:
+        return substitute_quarter(w, k, dt, crank, quad, v.size, fac, x, spk, v, thresholds, crossings, above, t,
+                                  crossing)
+    return substitute_part(k, dt, crank, solve[w], special, pivot, path, w == owner, parent, fac, x, v, thresholds,
+                           crossings, above, t, crossing)
 
 
 def cable_quarters(parent, g_scale, stim_nodes):
@@ -979,7 +1013,10 @@ def _largest_piece(parent, size, first, last, a, b):
 def _membrane_jit():
     """Decorator line of the generated membrane code (options: :data:`hhcable.vecmath.JIT_OPTIONS`)."""
     options = vecmath.JIT_OPTIONS
-    return f"@numba.njit(cache=True, error_model={options['error_model']!r}, fastmath={options['fastmath']!r})"
+    # the flags sorted: a set's order changes from process to process (string hashing), and a
+    # changed source file makes numba compile its cached functions again
+    fastmath = "{" + ", ".join(repr(flag) for flag in sorted(options["fastmath"])) + "}"
+    return f"@numba.njit(cache=True, error_model={options['error_model']!r}, fastmath={fastmath})"
 
 
 def _membrane_source(c, spec):
@@ -1163,9 +1200,8 @@ import math
 import numba
 import numpy as np
 
-from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, add_stimuli_in, eliminate_part, \\
-    eliminate_quarter, fold_stimuli, record_frames, record_frames_in, solve_cells, solve_pivot, solve_separators, substitute_part, substitute_quarter, \\
-    tables_usable
+from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, add_stimuli_in, eliminate_any, \\
+    fold_stimuli, record_frames, record_frames_in, solve_cells, solve_middle, substitute_any, tables_usable
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
 
@@ -1195,31 +1231,28 @@ def record_in(k, which, lo, hi, v, traces, probe_kind, probe_cls, probe_row, pro
 @numba.njit(cache=True)
 def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
         thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls,
-        probe_row, probe_col, probe_node, traces, inv_dv, cables, rest, blocks, {group_args}):
+        probe_row, probe_col, probe_node, traces, inv_dv, part_cables, part_rest, part_blocks, part_stims, part_probes,
+        part_recs, {group_args}):
     """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays).
 
-    ``cables``, ``rest``, ``blocks``: the cells as kernels.blocks_of sorts them (cables in
-    two lanes).  Several blocks step ALONE_STEPS steps a block at a time (steps_alone); if
-    one stops (a voltage off the rate tables, or not finite) the chunk is stepped again with
-    every cell in step."""
+    ``part_cables``, ``part_rest``, ``part_blocks``: the cells as kernels.blocks_of sorts them
+    (cables in two lanes), ``part_stims``, ``part_probes``, ``part_recs`` every stimulus, probe
+    and recording, as for one part of run_parallel.  Several blocks step ALONE_STEPS steps a
+    block at a time (steps_alone); if one stops (a voltage off the rate tables, or not
+    finite) the chunk is stepped again with every cell in step."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
     fac, x = np.empty(n), np.empty(n)
     probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
-    crossing = False
-    for i in range(n):
-        crossing |= not math.isnan(thresholds[i])
+    crossing = not np.isnan(thresholds).all()  # (a bool, not the literal False numba would compile apart)
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
         record(0, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_frames(0, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
     stims = np.arange(stim_nodes.size)
-    blocked = blocks.shape[0] > 1
-    one = (1, -1)
-    part_cables, part_rest, part_blocks = cables.reshape((1,) + cables.shape), rest.reshape((1,) + rest.shape), \
-        blocks.reshape((1,) + blocks.shape)
-    part_stims, part_probes, part_recs = stims.reshape(one), probes.reshape(one), recs.reshape(one)
+    blocked = part_blocks.shape[1] > 1 and part_blocks[0, 1, 1] > part_blocks[0, 1, 0]
+    cables, rest = part_cables[0, 0:part_cables.shape[1]], part_rest[0, 0:part_rest.shape[1]]  # (as steps_alone's)
     v_keep, crossings_keep, above_keep = v.copy(), crossings.copy(), above.copy()
 {keep}
     k0 = first
@@ -1299,24 +1332,27 @@ def steps_alone(w, k0, k1, {common_run}, part_cables, part_rest, part_blocks, pa
 
 
 @numba.njit(cache=True, parallel=True)
-def steps_together(k0, k1, {common}, pivot, path, owner, g, ge, d_acc, r_acc, fac, x, crossing, part_d, part_r,
-                   part_on, part_bad, {part_args}{use_now}):
-    """Steps k0..k1-1 with every part in step: parts eliminated in parallel, the pivot solved,
-    parts substituted in parallel, the tables decided for all, then each part's channels and
-    its next elimination in parallel.  Returns (step, node) of a blow-up, else (-1, -1)."""
+def steps_together(k0, k1, {common}, pivot, path, owner, quad, g, ge, d_acc, r_acc, fac, x, spk, crossing, part_d,
+                   part_r, part_out, part_on, part_bad, {part_args}{use_now}):
+    """Steps k0..k1-1 with every part in step: parts eliminated in parallel, the pivot (or a
+    cable's separators, quad) solved, parts substituted in parallel, the tables decided for
+    all, then each part's channels and its next elimination in parallel.  Returns (step,
+    node) of a blow-up, else (-1, -1)."""
     n_parts = solve.shape[0]
     probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
+    stims = np.arange(stim_nodes.size)
     for k in range(k0, k1):
         if k == k0:
-            add_stimuli(k, np.arange(stim_nodes.size), stim_nodes, stim_amp, r_acc)
+            add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
+            fold_stimuli(special, quad, r_acc.size, g_scale, r_acc, ge)
             for w in numba.prange(n_parts):
-                part_d[w], part_r[w] = eliminate_part(solve[w], special, pivot, path, w == owner, parent, off,
-                                                      axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac,
-                                                      x)
-        solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+                eliminate_any(w, solve, special, pivot, path, owner, quad, parent, off, axial_diag, c_over_dt, g_scale,
+                              v, g, ge, d_acc, r_acc, fac, x, spk, part_d, part_r, part_out)
+        solve_middle(pivot, quad, part_d, part_r, part_out, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
         for w in numba.prange(n_parts):
-            part_on[w], part_bad[w] = substitute_part(k, dt, crank, solve[w], special, pivot, path, w == owner,
-                                                      parent, fac, x, v, thresholds, crossings, above, t, crossing)
+            part_on[w], part_bad[w] = substitute_any(w, k, dt, crank, solve, special, pivot, path, owner, quad,
+                                                     parent, fac, x, spk, v, thresholds, crossings, above, t,
+                                                     crossing)
         on_table = True
         bad = -1
         for w in range(n_parts):
@@ -1328,56 +1364,13 @@ def steps_together(k0, k1, {common}, pivot, path, owner, g, ge, d_acc, r_acc, fa
 {usable}
         more = k + 1 < k1
         if more:
-            add_stimuli(k + 1, np.arange(stim_nodes.size), stim_nodes, stim_amp, r_acc)
+            add_stimuli(k + 1, stims, stim_nodes, stim_amp, r_acc)
+            fold_stimuli(special, quad, r_acc.size, g_scale, r_acc, ge)
         for w in numba.prange(n_parts):
             membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{use_now})
             if more:
-                part_d[w], part_r[w] = eliminate_part(solve[w], special, pivot, path, w == owner, parent, off,
-                                                      axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac,
-                                                      x)
-        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
-    return -1, -1
-
-
-@numba.njit(cache=True, parallel=True)
-def steps_cable(k0, k1, {common}, quad, g, ge, d_acc, r_acc, fac, x, spk, crossing, part_out, part_on, part_bad,
-                {part_args}{use_now}):
-    """Steps k0..k1-1 of one cable on two threads in four lanes (kernels.eliminate_quarter):
-    lanes eliminated in parallel, the separators solved, lanes substituted in parallel, the
-    tables decided, then each thread's channels and its next elimination.  Returns as
-    steps_together."""
-    n = v.size
-    probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
-    stims = np.arange(stim_nodes.size)
-    for k in range(k0, k1):
-        if k == k0:
-            add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
-            fold_stimuli(special, quad, n, g_scale, r_acc, ge)
-            for w in numba.prange(2):
-                eliminate_quarter(w, quad, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
-                                  spk, part_out)
-        solve_separators(quad, part_out, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
-        for w in numba.prange(2):
-            part_on[w], part_bad[w] = substitute_quarter(w, k, dt, crank, quad, n, fac, x, spk, v, thresholds,
-                                                         crossings, above, t, crossing)
-        on_table = part_on[0] and part_on[1]
-        bad = -1
-        for w in range(2):
-            if part_bad[w] >= 0 and (bad < 0 or part_bad[w] < bad):
-                bad = part_bad[w]
-        if bad >= 0:
-            return k, bad
-{usable}
-        more = k + 1 < k1
-        if more:
-            add_stimuli(k + 1, stims, stim_nodes, stim_amp, r_acc)
-            fold_stimuli(special, quad, n, g_scale, r_acc, ge)
-        for w in numba.prange(2):
-            membrane_part(w, v, dt, inv_dv, g, ge, {part_args}{use_now})
-            if more:
-                eliminate_quarter(w, quad, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
-                                  spk, part_out)
+                eliminate_any(w, solve, special, pivot, path, owner, quad, parent, off, axial_diag, c_over_dt,
+                              g_scale, v, g, ge, d_acc, r_acc, fac, x, spk, part_d, part_r, part_out)
         record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
         record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
     return -1, -1
@@ -1391,8 +1384,8 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
     Whole cells (no pivot) step ALONE_STEPS steps at a time, each part on its own with no
     wait between steps; if a part stops (a voltage off the rate tables, or not finite), the
     chunk is stepped again from its start with the parts in step (steps_together), which a
-    cell split at a pivot always uses.  One cable cut in four lanes (quad, the separators;
-    -1 otherwise) steps with steps_cable.
+    cell split at a pivot always uses, as does one cable cut in four lanes (quad, the
+    separators; -1 otherwise).
     """
     n = v.size
     n_parts = solve.shape[0]
@@ -1405,9 +1398,7 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
 {alloc_now}
     v_keep, crossings_keep, above_keep = v.copy(), crossings.copy(), above.copy()
 {keep}
-    crossing = False
-    for i in range(n):
-        crossing |= not math.isnan(thresholds[i])
+    crossing = not np.isnan(thresholds).all()  # (a bool, not the literal False numba would compile apart)
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
         record(0, np.arange(probe_kind.size), v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node,
@@ -1418,14 +1409,7 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
     part_out = np.zeros((2, 7))
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
-        if quad[1] >= 0:
-            step, bad = steps_cable(k0, k1, {common}, quad, g, ge, d_acc, r_acc, fac, x, spk, crossing, part_out,
-                                    part_on, part_bad, {part_args}{use_now})
-            if step >= 0:
-                return step, bad
-            k0 = k1
-            continue
-        if pivot < 0:
+        if pivot < 0 and quad[1] < 0:
             v_keep[:] = v
             crossings_keep[:] = crossings
             above_keep[:] = above{save}
@@ -1444,8 +1428,8 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
             d_acc[:] = 0.0
             r_acc[:] = 0.0
             membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
-        step, bad = steps_together(k0, k1, {common}, pivot, path, owner, g, ge, d_acc, r_acc, fac, x, crossing,
-                                   part_d, part_r, part_on, part_bad, {part_args}{use_now})
+        step, bad = steps_together(k0, k1, {common}, pivot, path, owner, quad, g, ge, d_acc, r_acc, fac, x, spk,
+                                   crossing, part_d, part_r, part_out, part_on, part_bad, {part_args}{use_now})
         if step >= 0:
             return step, bad
         k0 = k1
@@ -1772,9 +1756,7 @@ def run_extracellular(first, last, dt, crank, parent, special, off, axial_diag, 
     e_now = np.zeros(n)
     g_in = -off
     probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
-    crossing = False
-    for i in range(n):
-        crossing |= not math.isnan(thresholds[i])
+    crossing = not np.isnan(thresholds).all()  # (a bool, not the literal False numba would compile apart)
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
         record(0, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
