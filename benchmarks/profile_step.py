@@ -71,6 +71,10 @@ def capture(model):
             seen.setdefault("args", args)
             return self.module.run(*args)
 
+        def run_blocked(self, *args):
+            seen.setdefault("args", args)
+            return self.module.run_blocked(*args)
+
     kernels.module_for = lambda classes: Spy(real(classes))
     try:
         sims = []
@@ -105,7 +109,8 @@ def profile(name, model, repeats):
     (_, _, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
      crossings, above, t, *_rest) = args
     group_args = args[-7:]
-    inv_dv, cables, rest = args[-11:-8]
+    inv_dv, part_cables, part_rest = args[-14:-11]
+    cables, rest = part_cables[0], part_rest[0]
     n = v.size
     n_steps = stim_amp.shape[0]
     steps = min(n_steps, 200)

@@ -582,9 +582,10 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         group_args = [plan.solve, plan.pivot, plan.path_runs, plan.owner, quad.astype(np.int64), *cells, *mine,
                       *group_args, *cuts]
     else:
-        run = module.run
+        blocks = kernels.blocks_of(parent, [(0, v.size)])
+        run = module.run_blocked if blocks[2].shape[0] > 1 else module.run
         everything = [np.r_[np.arange(len(nodes)), -1][None] for nodes in (stim_nodes, node_of, rec[:, 2])]
-        group_args = [*(part[None] for part in kernels.blocks_of(parent, [(0, v.size)])), *everything, *group_args]
+        group_args = [*(part[None] for part in blocks), *everything, *group_args]
     engine.threads_used = n_threads
     with _threads(n_threads):
         run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing

@@ -1189,6 +1189,7 @@ def source(specs):
         for c in range(n_classes)) or "    pass"
     keep = "\n".join(f"    keep_{c} = states_{c}.copy()" for c in range(n_classes))
     save = "".join(f"\n            keep_{c}[:] = states_{c}" for c in range(n_classes))
+    save_run = "".join(f"\n        keep_{c}[:] = states_{c}" for c in range(n_classes))
     restore = "".join(f"\n            states_{c}[:] = keep_{c}" for c in range(n_classes))
     common_run = ("dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, "
                   "thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, "
@@ -1229,43 +1230,68 @@ def record_in(k, which, lo, hi, v, traces, probe_kind, probe_cls, probe_row, pro
 
 
 @numba.njit(cache=True)
-def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
-        thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, probe_cls,
-        probe_row, probe_col, probe_node, traces, inv_dv, part_cables, part_rest, part_blocks, part_stims, part_probes,
-        part_recs, {group_args}):
-    """Steps first..last-1 (a run in one call, or in chunks: the state is all in the arrays).
-
-    ``part_cables``, ``part_rest``, ``part_blocks``: the cells as kernels.blocks_of sorts them
-    (cables in two lanes), ``part_stims``, ``part_probes``, ``part_recs`` every stimulus, probe
-    and recording, as for one part of run_parallel.  Several blocks step ALONE_STEPS steps a
-    block at a time (steps_alone); if one stops (a voltage off the rate tables, or not
-    finite) the chunk is stepped again with every cell in step."""
+def start(first, {common_run}, {group_args}):
+    """A run's work arrays, the channels' first conductances, the first record; whether crossings are watched."""
     n = v.size
     g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
     d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
     fac, x = np.empty(n), np.empty(n)
-    probes, recs = np.arange(probe_kind.size), np.arange(rec_every.size)
     crossing = not np.isnan(thresholds).all()  # (a bool, not the literal False numba would compile apart)
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
-        record(0, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-        record_frames(0, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
-    stims = np.arange(stim_nodes.size)
-    blocked = part_blocks.shape[1] > 1 and part_blocks[0, 1, 1] > part_blocks[0, 1, 0]
+        record(0, np.arange(probe_kind.size), v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node,
+               {group_args})
+        record_frames(0, np.arange(rec_every.size), v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return g, ge, d_acc, r_acc, fac, x, crossing
+
+
+@numba.njit(cache=True)
+def in_step(k0, k1, {common_run}, cables, rest, g, ge, d_acc, r_acc, fac, x, crossing, {group_args}):
+    """Steps k0..k1-1 of every cell at once; (step, node) of a blow-up, else (-1, -1)."""
+    stims, probes, recs = np.arange(stim_nodes.size), np.arange(probe_kind.size), np.arange(rec_every.size)
+    for k in range(k0, k1):
+        add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
+        on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt, g_scale,
+                                    v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t, crossing)
+        if bad >= 0:
+            return k, bad
+        membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
+        record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
+        record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+    return -1, -1
+
+
+@numba.njit(cache=True)
+def run(first, last, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes, part_recs,
+        {group_args}):
+    """Steps first..last-1 on one thread (a run in one call, or in chunks: the state is all in the arrays).
+
+    ``part_cables``, ``part_rest``, ``part_blocks``: the cells as kernels.blocks_of sorts them
+    (cables in two lanes); ``part_stims``, ``part_probes``, ``part_recs`` every stimulus, probe
+    and recording, as for one part of run_parallel (used by run_blocked)."""
+    g, ge, d_acc, r_acc, fac, x, crossing = start(first, {common_run}, {group_args})
     cables, rest = part_cables[0, 0:part_cables.shape[1]], part_rest[0, 0:part_rest.shape[1]]  # (as steps_alone's)
+    return in_step(first, last, {common_run}, cables, rest, g, ge, d_acc, r_acc, fac, x, crossing, {group_args})
+
+
+@numba.njit(cache=True)
+def run_blocked(first, last, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes, part_recs,
+                {group_args}):
+    """As run, for several blocks of cells: ALONE_STEPS steps a block at a time (steps_alone);
+    if one stops (a voltage off the rate tables, or not finite) the chunk is stepped again
+    with every cell in step."""
+    g, ge, d_acc, r_acc, fac, x, crossing = start(first, {common_run}, {group_args})
+    cables, rest = part_cables[0, 0:part_cables.shape[1]], part_rest[0, 0:part_rest.shape[1]]
     v_keep, crossings_keep, above_keep = v.copy(), crossings.copy(), above.copy()
 {keep}
     k0 = first
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
-        if blocked:
-            v_keep[:] = v
-            crossings_keep[:] = crossings
-            above_keep[:] = above{save}
-            if steps_alone(0, k0, k1, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes,
-                           part_recs, g, ge, d_acc, r_acc, fac, x, crossing, {group_args}) >= k1:
-                k0 = k1
-                continue
+        v_keep[:] = v
+        crossings_keep[:] = crossings
+        above_keep[:] = above{save_run}
+        if steps_alone(0, k0, k1, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes,
+                       part_recs, g, ge, d_acc, r_acc, fac, x, crossing, {group_args}) < k1:
             v[:] = v_keep
             crossings[:] = crossings_keep
             above[:] = above_keep{restore}
@@ -1274,16 +1300,10 @@ def run(first, last, dt, crank, parent, special, off, axial_diag, c_over_dt, g_s
             d_acc[:] = 0.0
             r_acc[:] = 0.0
             membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
-        for k in range(k0, k1):
-            add_stimuli(k, stims, stim_nodes, stim_amp, r_acc)
-            on_table, bad = solve_cells(k, dt, crank, cables, rest, special, parent, off, axial_diag, c_over_dt,
-                                        g_scale, v, g, ge, d_acc, r_acc, fac, x, thresholds, crossings, above, t,
-                                        crossing)
-            if bad >= 0:
-                return k, bad
-            membrane(v, dt, True, on_table, inv_dv, g, ge, {group_args})
-            record(k + 1, probes, v, traces, probe_kind, probe_cls, probe_row, probe_col, probe_node, {group_args})
-            record_frames(k + 1, recs, v, rec_every, rec_start, rec_stop, rec_off, frames)
+            step, bad = in_step(k0, k1, {common_run}, cables, rest, g, ge, d_acc, r_acc, fac, x, crossing,
+                                {group_args})
+            if step >= 0:
+                return step, bad
         k0 = k1
     return -1, -1
 
