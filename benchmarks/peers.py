@@ -778,27 +778,24 @@ def print_markdown(rows):
 def print_table(rows, keys):
     """ns per compartment-step (ratio to hhcable: tables for the table columns, exact rates
     for the exact ones) and peak memory."""
+
+    def timing(k, e):
+        if "ns_per_compartment_step" not in e:
+            return e.get("status", "-").split(":")[0]
+        ratio = f" ({e['ratio_to_hhcable']:.2f}x)" if "ratio_to_hhcable" in e and not k.startswith("hhcable") else ""
+        return f"{e['ns_per_compartment_step']:.1f}{ratio}"
+
+    def memory(k, e):
+        return f"{e['peak_memory_mb']:.0f} MB, {e['threads']}" if "peak_memory_mb" in e else "-"
+
     width = max(17, *(len(k) for k in keys))
-    print("\nns per compartment-step (x hhcable: NEURON tables against hhcable, exact rates against hhcable exact)")
-    print(f"{'model':11}" + "".join(f"{k:>{width + 2}}" for k in keys))
-    for row in rows:
-        cells = []
-        for k in keys:
-            e = row["runs"].get(k, {})
-            if "ns_per_compartment_step" in e:
-                ratio = f" ({e['ratio_to_hhcable']:.2f}x)" if "ratio_to_hhcable" in e and not k.startswith("hhcable") else ""
-                cells.append(f"{e['ns_per_compartment_step']:.1f}{ratio}")
-            else:
-                cells.append(e.get("status", "-").split(":")[0])
-        print(f"{row['model']:11}" + "".join(f"{c:>{width + 2}}" for c in cells))
-    print("\npeak memory (MB) and threads")
-    print(f"{'model':11}" + "".join(f"{k:>{width + 2}}" for k in keys))
-    for row in rows:
-        cells = []
-        for k in keys:
-            e = row["runs"].get(k, {})
-            cells.append(f"{e['peak_memory_mb']:.0f} MB, {e['threads']}" if "peak_memory_mb" in e else "-")
-        print(f"{row['model']:11}" + "".join(f"{c:>{width + 2}}" for c in cells))
+    for title, cell in (("ns per compartment-step (x hhcable: NEURON tables against hhcable, exact rates against "
+                         "hhcable exact)", timing), ("peak memory (MB) and threads", memory)):
+        print(f"\n{title}")
+        print(f"{'model':11}" + "".join(f"{k:>{width + 2}}" for k in keys))
+        for row in rows:
+            cells = [cell(k, row["runs"].get(k, {})) for k in keys]
+            print(f"{row['model']:11}" + "".join(f"{c:>{width + 2}}" for c in cells))
 
 
 if __name__ == "__main__":

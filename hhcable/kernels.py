@@ -73,26 +73,6 @@ def _inline(func):
 
 
 @_jit
-def solve_step(k, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc, fac, x,
-               stim_nodes, stim_amp, thresholds, crossings, above, t, crossing):
-    """One implicit voltage step on one thread: assemble, eliminate, substitute; crossings; the range check.
-
-    Solves ``(C/dt + g + L) v' = C/dt v + g e + I`` in place in ``v`` (Crank–Nicolson: over
-    dt/2, then ``v' = 2 v_half - v``) and zeroes ``g``, ``ge`` for the next step's channels.
-    ``special`` lists, ascending, the nodes where a chain of first children breaks
-    (:func:`special_nodes`).  Returns ``(on_table, bad)``: whether every new voltage lies on
-    the rate tables, and the first node whose voltage is not finite (-1 if none).
-    """
-    whole = np.empty((1, 2), np.int64)
-    whole[0, 0], whole[0, 1] = 0, v.size
-    add_stimuli(k, np.arange(stim_nodes.size), stim_nodes, stim_amp, r_acc)
-    eliminate_part(whole, special, -1, whole[:0], False, parent, off, axial_diag, c_over_dt, g_scale, v, g, ge,
-                   d_acc, r_acc, fac, x)
-    return substitute_part(k, dt, crank, whole, special, -1, whole[:0], False, parent, fac, x, v, thresholds,
-                           crossings, above, t, crossing)
-
-
-@_jit
 def record_frames(k, rows, v, rec_every, rec_start, rec_stop, rec_off, frames):
     """Copy the voltage of whole cells (recordings ``rows``, up to a -1) into their frames at step ``k`` (where due)."""
     record_frames_in(k, rows, 0, v.size, v, rec_every, rec_start, rec_stop, rec_off, frames)
@@ -271,7 +251,7 @@ def _back_both(pivot, m, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings,
 @_jit
 def solve_cable(k, dt, crank, a, pivot, b, special, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_acc, r_acc,
                 fac, x, thresholds, crossings, above, t, crossing):
-    """:func:`solve_step` for one unbranched cable, nodes a..b-1 (root a), in two interleaved lanes.
+    """One implicit voltage step of one unbranched cable, nodes a..b-1 (root a), in two interleaved lanes.
 
     The nodes below the ``pivot`` are eliminated up towards it (each into the next) and
     those above it down towards it, in one loop: the two chains of dependent divisions run
@@ -322,9 +302,7 @@ def solve_cable(k, dt, crank, a, pivot, b, special, off, axial_diag, c_over_dt, 
                             x)
         d_acc[nb], r_acc[nb] = 0.0, 0.0
         ib = nb - 1
-    part_d, part_r = np.empty(2), np.empty(2)
-    part_d[0], part_d[1], part_r[0], part_r[1] = ad, bd, ar, br
-    solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+    _solve_node(pivot, ad + bd, ar + br, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
     xa = xb = x[pivot]
     low, high, total = math.inf, -math.inf, 0.0
     vn = _finish(pivot, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
@@ -348,12 +326,17 @@ def solve_cable(k, dt, crank, a, pivot, b, special, off, axial_diag, c_over_dt, 
 @_jit
 def solve_pivot(pivot, part_d, part_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x):
     """The pivot's voltage (into ``x``) once every part has added its row to it (nothing without a pivot)."""
-    if pivot < 0:
-        return
-    d = g[pivot] * g_scale[pivot] + c_over_dt[pivot] + axial_diag[pivot] + d_acc[pivot] - part_d.sum()
-    rr = ge[pivot] * g_scale[pivot] + v[pivot] * c_over_dt[pivot] + r_acc[pivot] - part_r.sum()
-    g[pivot], ge[pivot], d_acc[pivot], r_acc[pivot] = 0.0, 0.0, 0.0, 0.0
-    x[pivot] = rr / d
+    if pivot >= 0:
+        _solve_node(pivot, part_d.sum(), part_r.sum(), g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
+
+
+@_inline
+def _solve_node(i, carry_d, carry_r, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x):
+    """The last node of an elimination, its row less what was eliminated into it: its value into ``x``."""
+    d = g[i] * g_scale[i] + c_over_dt[i] + axial_diag[i] + d_acc[i] - carry_d
+    rr = ge[i] * g_scale[i] + v[i] * c_over_dt[i] + r_acc[i] - carry_r
+    g[i], ge[i], d_acc[i], r_acc[i] = 0.0, 0.0, 0.0, 0.0
+    x[i] = rr / d
 
 
 @_jit
@@ -1188,9 +1171,9 @@ def source(specs):
         f"use_{c}[grp:grp + 1], params_{c}, states_{c}, table_{c}[grp:grp + 1], inv_dv, g, ge)"
         for c in range(n_classes)) or "    pass"
     keep = "\n".join(f"    keep_{c} = states_{c}.copy()" for c in range(n_classes))
-    save = "".join(f"\n            keep_{c}[:] = states_{c}" for c in range(n_classes))
-    save_run = "".join(f"\n        keep_{c}[:] = states_{c}" for c in range(n_classes))
-    restore = "".join(f"\n            states_{c}[:] = keep_{c}" for c in range(n_classes))
+    save = "".join(f"\n    keep_{c}[:] = states_{c}" for c in range(n_classes))
+    restore = "".join(f"\n    states_{c}[:] = keep_{c}" for c in range(n_classes))
+    keeps = "".join(f", keep_{c}" for c in range(n_classes))
     common_run = ("dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, "
                   "thresholds, crossings, above, t, rec_every, rec_start, rec_stop, rec_off, frames, probe_kind, "
                   "probe_cls, probe_row, probe_col, probe_node, traces, inv_dv")
@@ -1227,6 +1210,28 @@ def record_in(k, which, lo, hi, v, traces, probe_kind, probe_cls, probe_row, pro
         if probe_kind[p] == PROBE_V:
             traces[k, p] = v[probe_node[p]]
 {reads}
+
+
+@numba.njit(cache=True)
+def save(v, crossings, above, v_keep, crossings_keep, above_keep{keeps}, {group_args}):
+    """Keep the state at the start of a chunk that the parts step on their own."""
+    v_keep[:] = v
+    crossings_keep[:] = crossings
+    above_keep[:] = above{save}
+
+
+@numba.njit(cache=True)
+def rewind(dt, inv_dv, v, crossings, above, v_keep, crossings_keep, above_keep, g, ge, d_acc, r_acc{keeps},
+           {group_args}):
+    """Back to the state kept by save, with its conductances, to step the chunk again in step."""
+    v[:] = v_keep
+    crossings[:] = crossings_keep
+    above[:] = above_keep{restore}
+    g[:] = 0.0
+    ge[:] = 0.0
+    d_acc[:] = 0.0
+    r_acc[:] = 0.0
+    membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
 
 
 @numba.njit(cache=True)
@@ -1287,19 +1292,11 @@ def run_blocked(first, last, {common_run}, part_cables, part_rest, part_blocks, 
     k0 = first
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
-        v_keep[:] = v
-        crossings_keep[:] = crossings
-        above_keep[:] = above{save_run}
+        save(v, crossings, above, v_keep, crossings_keep, above_keep{keeps}, {group_args})
         if steps_alone(0, k0, k1, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes,
                        part_recs, g, ge, d_acc, r_acc, fac, x, crossing, {group_args}) < k1:
-            v[:] = v_keep
-            crossings[:] = crossings_keep
-            above[:] = above_keep{restore}
-            g[:] = 0.0
-            ge[:] = 0.0
-            d_acc[:] = 0.0
-            r_acc[:] = 0.0
-            membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+            rewind(dt, inv_dv, v, crossings, above, v_keep, crossings_keep, above_keep, g, ge, d_acc, r_acc{keeps},
+                   {group_args})
             step, bad = in_step(k0, k1, {common_run}, cables, rest, g, ge, d_acc, r_acc, fac, x, crossing,
                                 {group_args})
             if step >= 0:
@@ -1430,9 +1427,7 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
         if pivot < 0 and quad[1] < 0:
-            v_keep[:] = v
-            crossings_keep[:] = crossings
-            above_keep[:] = above{save}
+            save(v, crossings, above, v_keep, crossings_keep, above_keep{keeps}, {group_args})
             for w in numba.prange(n_parts):
                 part_stop[w] = steps_alone(w, k0, k1, {common_run}, part_cables, part_rest, part_blocks, part_stims,
                                            part_probes, part_recs, g, ge, d_acc, r_acc, fac, x, crossing,
@@ -1440,14 +1435,8 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
             if part_stop.min() >= k1:
                 k0 = k1
                 continue
-            v[:] = v_keep
-            crossings[:] = crossings_keep
-            above[:] = above_keep{restore}
-            g[:] = 0.0
-            ge[:] = 0.0
-            d_acc[:] = 0.0
-            r_acc[:] = 0.0
-            membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
+            rewind(dt, inv_dv, v, crossings, above, v_keep, crossings_keep, above_keep, g, ge, d_acc, r_acc{keeps},
+                   {group_args})
         step, bad = steps_together(k0, k1, {common}, pivot, path, owner, quad, g, ge, d_acc, r_acc, fac, x, spk,
                                    crossing, part_d, part_r, part_out, part_on, part_bad, {part_args}{use_now})
         if step >= 0:
@@ -1649,7 +1638,7 @@ def solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, 
     Updates ``v`` (membrane, mV) and ``vx`` in place (Crank–Nicolson: solved over dt/2 and
     extrapolated), fills the membrane current ``imem`` and the current into the medium
     ``i_out`` (nA), zeroes ``g``, ``ge`` and ``acc``, and copies ``e_now`` into ``e_old``.
-    Returns ``(on_table, bad)`` as :func:`solve_step`.
+    Returns ``(on_table, bad)`` as :func:`substitute_part`.
 
     ``acc`` (n, 5): what children add to a node's block and right-hand side; ``w`` (n, 9):
     each node's inverse block, eliminated right-hand side, solution, and membrane load and

@@ -45,9 +45,9 @@ def kernel_solve(parent, g_axial, d, b):
     nan = np.full(n, np.nan)
     parent = solver.parent.astype(np.int64)
     special = kernels.special_nodes(parent, np.empty(0, np.int64))
-    kernels.solve_step(0, 1.0, False, parent, special, -solver.g_axial, solver.axial_diag, d,
-                       np.zeros(n), v, *work, np.empty(0, np.int64), np.zeros((1, 0)), nan, nan.copy(),
-                       np.zeros(n, bool), np.zeros(2), False)
+    cables, rest = kernels.cell_kinds(parent, [(0, n)])  # unbranched cells in two lanes, the rest by Hines
+    kernels.solve_cells(0, 1.0, False, cables, rest, special, parent, -solver.g_axial, solver.axial_diag, d,
+                        np.zeros(n), v, *work, nan, nan.copy(), np.zeros(n, bool), np.zeros(2), False)
     return v, solver.solve_reference(d, b)
 
 
