@@ -106,8 +106,8 @@ def profile(name, model, repeats):
     from hhcable import kernels
 
     module, args, res = capture(model)
-    (_, _, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp, thresholds,
-     crossings, above, t, *_rest) = args
+    (_, _, work_rows, dt, crank, parent, special, off, axial_diag, c_over_dt, g_scale, v, stim_nodes, stim_amp,
+     thresholds, crossings, above, t, *_rest) = args
     group_args = args[-7:]
     inv_dv, part_cables, part_rest = args[-14:-11]
     cables, rest = part_cables[0], part_rest[0]
@@ -117,7 +117,9 @@ def profile(name, model, repeats):
     per = NS_PER_S / (n * steps)
     whole = res.run_wall_s / (n * n_steps) * NS_PER_S
     v0 = v.copy()
-    work = [np.zeros(n) for _ in range(6)]
+    work = [row[:n] for row in work_rows[:6]]  # the run's own arrays (kernels.Staggered)
+    for row in work:
+        row[:] = 0.0
 
     stims = np.arange(stim_nodes.size)
 

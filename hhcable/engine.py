@@ -517,14 +517,18 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
     compile_start = time.perf_counter()
     classes = list(dict.fromkeys(grp.cls for grp in groups))
     module = kernels.module_for(classes)
+    # every array the step streams node by node starts at its own offset in a page
+    lay = kernels.Staggered()
+    work = lay.rows(kernels.WORK_ROWS, v.size)
+    v, c_over_dt, g_scale, thresholds = (lay.copy(a) for a in (v, c_over_dt, g_scale, thresholds))
+    crossings_out, crossings = crossings, lay.copy(crossings)  # copied back after the run
     group_args, where = [], {}
     for c, cls in enumerate(classes):
         mine = [grp for grp in groups if grp.cls is cls]
         spec = cls.spec()
         ptr = np.concatenate([[0], np.cumsum([len(grp.span) for grp in mine])]).astype(np.int64)
         nodes = np.concatenate([grp.span for grp in mine]).astype(np.int64)
-        params = np.zeros((len(spec.params), int(ptr[-1])))
-        states = np.zeros((len(spec.gates), int(ptr[-1])))
+        params, states = lay.rows(len(spec.params), int(ptr[-1])), lay.rows(len(spec.gates), int(ptr[-1]))
         n_grid = len(table_grid()) - 1 if any(grp.table is not None for grp in mine) else 1
         table = np.zeros((len(mine), n_grid, 4 * len(spec.gates)))
         for k, grp in enumerate(mine):
@@ -558,9 +562,8 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         row[i] = (grp.spec.gate_names if gate else grp.spec.current_names).index(var)
     rec = np.array(recording, dtype=np.int64).reshape(-1, 4)
     parent = solver.parent.astype(np.int64)
-    args = (float(engine.dt), bool(crank), parent, kernels.special_nodes(parent, stim_nodes), -solver.g_axial,
-            solver.axial_diag,
-            np.ascontiguousarray(c_over_dt), np.ascontiguousarray(g_scale), v, stim_nodes,
+    args = (float(engine.dt), bool(crank), parent, kernels.special_nodes(parent, stim_nodes),
+            lay.copy(-solver.g_axial), lay.copy(solver.axial_diag), c_over_dt, g_scale, v, stim_nodes,
             np.ascontiguousarray(stim_amp), thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(),
             rec[:, 3].copy(), rec[:, 0].copy(), frame_buffer, kind, cls_index, row, col, node_of, traces,
             1.0 / TABLE_DV)
@@ -586,11 +589,15 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         run = module.run_blocked if blocks[2].shape[0] > 1 else module.run
         everything = [np.r_[np.arange(len(nodes)), -1][None] for nodes in (stim_nodes, node_of, rec[:, 2])]
         group_args = [*(part[None] for part in blocks), *everything, *group_args]
+    if ext is None:
+        args = (work, *args)
     engine.threads_used = n_threads
     with _threads(n_threads):
         run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
         compile_s = time.perf_counter() - compile_start
-        return _chunks(run, args, group_args, n_steps, progress, compile_s)
+        outcome = _chunks(run, args, group_args, n_steps, progress, compile_s)
+    crossings_out[:] = crossings
+    return outcome
 
 
 def _chunks(run, args, group_args, n_steps, progress, compile_s):

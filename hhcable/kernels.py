@@ -750,6 +750,46 @@ def add_stimuli_in(k, which, lo, hi, stim_nodes, stim_amp, r_acc):
             r_acc[stim_nodes[s]] += stim_amp[k, s]
 
 
+#: A page of memory, and the distance (bytes) between the starts of the run's per-node arrays
+#: within a page (:class:`Staggered`).
+PAGE_BYTES, STAGGER_BYTES = 4096, 128
+#: Rows of the work array the run loops take: g, ge, d_acc, r_acc, fac, x, and the four lanes' fill.
+WORK_ROWS = 7
+
+
+class Staggered:
+    """Allocates a run's per-node arrays so that no two start at the same offset in a page.
+
+    Large arrays all start at the same offset in a page (the allocator maps whole pages), so
+    the i-th elements of every array a loop streams fall into the same set of the L1 cache
+    (indexed by the address modulo 4 KiB) and evict one another once there are more streams
+    than the cache has ways (12 here; the step streams up to 14 at once).  Each array (or row
+    of a 2-D array) handed out here starts :data:`STAGGER_BYTES` after the previous one,
+    modulo :data:`PAGE_BYTES`: a loop over 14 such streams on 1M nodes ran 1.4x faster than
+    over 14 aligned ones, on one thread and on two.
+    """
+
+    def __init__(self):
+        self.slot = 0
+
+    def rows(self, count, n, dtype=np.float64):
+        """Zeros of shape ``(count, m)``, C-contiguous, ``m >= n`` (the rows padded so that each
+        starts at its own offset in a page)."""
+        item = np.dtype(dtype).itemsize
+        per_page, step = PAGE_BYTES // item, STAGGER_BYTES // item
+        m = n + (step - n) % per_page  # the rows' stride is STAGGER_BYTES past whole pages
+        buf = np.zeros(count * m + per_page, dtype)
+        start = (self.slot * step - buf.ctypes.data // item) % per_page
+        self.slot += count
+        return buf[start:start + count * m].reshape(count, m)
+
+    def copy(self, a):
+        """A 1-D array's copy, starting at its own offset in a page."""
+        out = self.rows(1, a.size, a.dtype)[0, :a.size]
+        out[:] = a
+        return out
+
+
 #: Nodes a block of whole cells holds at most (unless one cell is larger): a block steps
 #: ALONE_STEPS steps while its arrays stay in a core's cache (~160 bytes a node).
 BLOCK_NODES = 4096
@@ -1235,12 +1275,14 @@ def rewind(dt, inv_dv, v, crossings, above, v_keep, crossings_keep, above_keep, 
 
 
 @numba.njit(cache=True)
-def start(first, {common_run}, {group_args}):
-    """A run's work arrays, the channels' first conductances, the first record; whether crossings are watched."""
+def start(first, work, {common_run}, {group_args}):
+    """A run's work arrays (rows of ``work``), the channels' first conductances, the first record;
+    whether crossings are watched."""
     n = v.size
-    g, ge = np.zeros(n), np.zeros(n)  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
-    d_acc, r_acc = np.zeros(n), np.zeros(n)  # added to a node's row: stimuli, non-adjacent children
-    fac, x = np.empty(n), np.empty(n)
+    g, ge = work[0, :n], work[1, :n]  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
+    d_acc, r_acc = work[2, :n], work[3, :n]  # added to a node's row: stimuli, non-adjacent children
+    fac, x = work[4, :n], work[5, :n]
+    g[:], ge[:], d_acc[:], r_acc[:] = 0.0, 0.0, 0.0, 0.0
     crossing = not np.isnan(thresholds).all()  # (a bool, not the literal False numba would compile apart)
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
@@ -1267,25 +1309,26 @@ def in_step(k0, k1, {common_run}, cables, rest, g, ge, d_acc, r_acc, fac, x, cro
 
 
 @numba.njit(cache=True)
-def run(first, last, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes, part_recs,
+def run(first, last, work, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes, part_recs,
         {group_args}):
-    """Steps first..last-1 on one thread (a run in one call, or in chunks: the state is all in the arrays).
+    """Steps first..last-1 on one thread (a run in one call, or in chunks: the state is all in the arrays;
+    ``work``: WORK_ROWS rows of at least n nodes, kernels.Staggered's).
 
     ``part_cables``, ``part_rest``, ``part_blocks``: the cells as kernels.blocks_of sorts them
     (cables in two lanes); ``part_stims``, ``part_probes``, ``part_recs`` every stimulus, probe
     and recording, as for one part of run_parallel (used by run_blocked)."""
-    g, ge, d_acc, r_acc, fac, x, crossing = start(first, {common_run}, {group_args})
+    g, ge, d_acc, r_acc, fac, x, crossing = start(first, work, {common_run}, {group_args})
     cables, rest = part_cables[0, 0:part_cables.shape[1]], part_rest[0, 0:part_rest.shape[1]]  # (as steps_alone's)
     return in_step(first, last, {common_run}, cables, rest, g, ge, d_acc, r_acc, fac, x, crossing, {group_args})
 
 
 @numba.njit(cache=True)
-def run_blocked(first, last, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes, part_recs,
-                {group_args}):
+def run_blocked(first, last, work, {common_run}, part_cables, part_rest, part_blocks, part_stims, part_probes,
+                part_recs, {group_args}):
     """As run, for several blocks of cells: ALONE_STEPS steps a block at a time (steps_alone);
     if one stops (a voltage off the rate tables, or not finite) the chunk is stepped again
     with every cell in step."""
-    g, ge, d_acc, r_acc, fac, x, crossing = start(first, {common_run}, {group_args})
+    g, ge, d_acc, r_acc, fac, x, crossing = start(first, work, {common_run}, {group_args})
     cables, rest = part_cables[0, 0:part_cables.shape[1]], part_rest[0, 0:part_rest.shape[1]]
     v_keep, crossings_keep, above_keep = v.copy(), crossings.copy(), above.copy()
 {keep}
@@ -1394,8 +1437,8 @@ def steps_together(k0, k1, {common}, pivot, path, owner, quad, g, ge, d_acc, r_a
 
 
 @numba.njit(cache=True, parallel=True)
-def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, part_rest, part_blocks, part_stims,
-                 part_probes, part_recs, {part_args}):
+def run_parallel(first, last, work, {common}, pivot, path, owner, quad, part_cables, part_rest, part_blocks,
+                 part_stims, part_probes, part_recs, {part_args}):
     """As run, the forest cut into parts (kernels.plan_parts), one per thread.
 
     Whole cells (no pivot) step ALONE_STEPS steps at a time, each part on its own with no
@@ -1406,9 +1449,8 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
     """
     n = v.size
     n_parts = solve.shape[0]
-    g, ge = np.zeros(n), np.zeros(n)
-    d_acc, r_acc = np.zeros(n), np.zeros(n)
-    fac, x = np.empty(n), np.empty(n)
+    g, ge, d_acc, r_acc, fac, x = work[0, :n], work[1, :n], work[2, :n], work[3, :n], work[4, :n], work[5, :n]
+    g[:], ge[:], d_acc[:], r_acc[:] = 0.0, 0.0, 0.0, 0.0
     part_d, part_r = np.zeros(n_parts), np.zeros(n_parts)
     part_on, part_bad = np.ones(n_parts, np.bool_), np.full(n_parts, -1, np.int64)
     part_stop = np.zeros(n_parts, np.int64)
@@ -1422,7 +1464,7 @@ def run_parallel(first, last, {common}, pivot, path, owner, quad, part_cables, p
                {group_args})
         record_frames(0, np.arange(rec_every.size), v, rec_every, rec_start, rec_stop, rec_off, frames)
     k0 = first
-    spk = np.empty(n if quad[1] >= 0 else 0)
+    spk = work[6, :n]
     part_out = np.zeros((2, 7))
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)

@@ -213,3 +213,16 @@ def test_unknown_backend_is_refused():
         hc.Simulation(cell, backend="cuda")
     with pytest.raises(hc.InputError, match="unknown backend"):
         hc.Batch([hc.Simulation(cell)], backend="fortran")
+
+
+def test_staggered_arrays_start_at_distinct_offsets_in_a_page():
+    # The point of Staggered (L1 sets are indexed by the address modulo a page): every row it
+    # hands out, in one 2-D block or another, starts at its own offset, and they are zeros.
+    lay = kernels.Staggered()
+    blocks = [lay.rows(3, 1000), lay.rows(2, 4096), lay.copy(np.arange(5.0)), lay.rows(1, 7, np.int64)]
+    starts = [row.ctypes.data % kernels.PAGE_BYTES for b in blocks[:2] for row in b]
+    starts += [blocks[2].ctypes.data % kernels.PAGE_BYTES, blocks[3][0].ctypes.data % kernels.PAGE_BYTES]
+    assert len(set(starts)) == len(starts) == 7
+    assert all(b.flags.c_contiguous for b in blocks)
+    assert blocks[0].shape[0] == 3 and blocks[0].shape[1] >= 1000 and not blocks[0].any()
+    assert blocks[2].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
