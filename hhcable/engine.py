@@ -516,7 +516,10 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
 
     compile_start = time.perf_counter()
     classes = list(dict.fromkeys(grp.cls for grp in groups))
-    module = kernels.module_for(classes)
+    # parameters read node by node: those that differ within a group (others once a group)
+    per_node = [{p for grp in groups if grp.cls is cls for p, x in grp.params.items() if np.ndim(x)}
+                for cls in classes]
+    module = kernels.module_for(classes, per_node)
     # every array the step streams node by node starts at its own offset in a page
     lay = kernels.Staggered()
     work = lay.rows(kernels.WORK_ROWS, v.size)
