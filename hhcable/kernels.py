@@ -454,18 +454,33 @@ TINY = 1e-280
 @_loop
 def _lane_pair(i0, j0, count, step, ad, ar, bd, br, w, dq, rq, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x,
                spk):
-    """``count`` rows of a plain lane from ``i0`` and of a spiked lane from ``j0``, both moving by
-    ``step`` (+1: each node into the next; -1: into its parent).  ``w`` is the spiked lane's
-    current coupling to its separator, ``dq``, ``rq`` what it has taken from that separator's
-    diagonal and right-hand side.  Returns the carries, w, dq and rq."""
+    """Up to ``count`` rows of a plain lane from ``i0`` and of a spiked lane from ``j0``, both
+    moving by ``step`` (+1: each node into the next; -1: into its parent), until the spiked
+    lane's coupling has died out.  ``w`` is that lane's current coupling to its separator,
+    ``dq``, ``rq`` what it has taken from that separator's diagonal and right-hand side.
+    Returns the rows taken, the carries, w, dq and rq."""
     up = 1 if step > 0 else 0
     for t in range(count):
+        if w == 0.0:
+            return t, ad, ar, bd, br, w, dq, rq
         i = i0 + step * t
         ad, ar = _chain_row(i, off[i + up], ad, ar, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
         j = j0 + step * t
         bd, br, w, dq, rq = _spiked_row(j, off[j + up], bd, br, w, dq, rq, axial_diag, c_over_dt, g_scale, v, g, ge,
                                         fac, x, spk)
-    return ad, ar, bd, br, w, dq, rq
+    return count, ad, ar, bd, br, w, dq, rq
+
+
+@_loop
+def _plain_pair(i0, j0, count, step, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """``count`` rows of two plain lanes from ``i0`` and ``j0``, both moving by ``step``."""
+    up = 1 if step > 0 else 0
+    for t in range(count):
+        i = i0 + step * t
+        ad, ar = _chain_row(i, off[i + up], ad, ar, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+        j = j0 + step * t
+        bd, br = _chain_row(j, off[j + up], bd, br, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+    return ad, ar, bd, br
 
 
 @_inline
@@ -489,13 +504,24 @@ def _spiked_row(j, o, cd, cr, w, dq, rq, axial_diag, c_over_dt, g_scale, v, g, g
 
 @_loop
 def _spiked(j0, count, step, bd, br, w, dq, rq, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk):
-    """``count`` rows of a spiked lane alone (see :func:`_lane_pair`)."""
+    """Up to ``count`` rows of a spiked lane alone, until its coupling has died out (see
+    :func:`_lane_pair`); the rows taken, its carries, w, dq and rq."""
     up = 1 if step > 0 else 0
     for t in range(count):
+        if w == 0.0:
+            return t, bd, br, w, dq, rq
         j = j0 + step * t
         bd, br, w, dq, rq = _spiked_row(j, off[j + up], bd, br, w, dq, rq, axial_diag, c_over_dt, g_scale, v, g, ge,
                                         fac, x, spk)
-    return bd, br, w, dq, rq
+    return count, bd, br, w, dq, rq
+
+
+@_inline
+def _plain_run(i, count, step, cd, cr, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """``count`` plain rows of a lane from ``i`` moving by ``step`` (:func:`_plain_up`, :func:`_plain_down`)."""
+    if step > 0:
+        return _plain_up(i, i + count, cd, cr, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+    return _plain_down(i, i - count, cd, cr, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
 
 
 @_jit
@@ -503,8 +529,10 @@ def eliminate_quarter(w, q, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_
     """Thread ``w``'s two lanes of a cable cut at ``q`` = (q1, q2, q3) (see above).
 
     Writes into ``out[w]``: the plain lane's carry into its separator (d, r), the spiked
-    lane's carry into q2 (d, r), its coupling between q2 and its own separator, and what it
-    took from that separator (d, r).  The cable's end (node 0 or n-1, which may carry a
+    lane's carry into q2 (d, r), its coupling between q2 and its own separator, what it took
+    from that separator (d, r), and how many of its rows carry a coupling (the coupling
+    decays geometrically along the lane: once it is dropped, below :data:`TINY`, the rest of
+    the lane is eliminated as a plain one and ``spk`` is neither written nor read there).  The cable's end (node 0 or n-1, which may carry a
     stimulus) is eliminated first with its accumulators; other stimuli were folded into ``ge``
     (:func:`fold_stimuli`).
     """
@@ -517,17 +545,23 @@ def eliminate_quarter(w, q, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_
     ad, ar = _chain_row(end, off[end + up], 0.0, 0.0, d_acc[end], r_acc[end], axial_diag, c_over_dt, g_scale, v, g,
                         ge, fac, x)
     d_acc[end], r_acc[end] = 0.0, 0.0
-    m = min(n_plain - 1, n_spiked)
-    ad, ar, bd, br, cw, dq, rq = _lane_pair(end + step, j0, m, step, ad, ar, 0.0, 0.0, off[sep + up], 0.0, 0.0, off,
-                                            axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk)
-    if step > 0:
-        ad, ar = _plain_up(end + step * (m + 1), sep, ad, ar, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
-    else:
-        ad, ar = _plain_down(end + step * (m + 1), sep, ad, ar, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac,
-                             x)
-    bd, br, cw, dq, rq = _spiked(j0 + step * m, n_spiked - m, step, bd, br, cw, dq, rq, off, axial_diag, c_over_dt,
-                                 g_scale, v, g, ge, fac, x, spk)
+    m = min(n_plain - 1, n_spiked)  # rows 1..m of the plain lane beside rows 0..m-1 of the spiked one
+    t, ad, ar, bd, br, cw, dq, rq = _lane_pair(end + step, j0, m, step, ad, ar, 0.0, 0.0, off[sep + up], 0.0, 0.0,
+                                               off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk)
+    ad, ar, bd, br = _plain_pair(end + step * (t + 1), j0 + step * t, m - t, step, ad, ar, bd, br, off, axial_diag,
+                                 c_over_dt, g_scale, v, g, ge, fac, x)
+    ad, ar = _plain_run(end + step * (m + 1), n_plain - 1 - m, step, ad, ar, off, axial_diag, c_over_dt, g_scale, v,
+                        g, ge, fac, x)
+    spiked = t
+    if t == m:  # the coupling outlived the plain lane
+        u, bd, br, cw, dq, rq = _spiked(j0 + step * m, n_spiked - m, step, bd, br, cw, dq, rq, off, axial_diag,
+                                        c_over_dt, g_scale, v, g, ge, fac, x, spk)
+        spiked = m + u
+    rest = max(spiked, m)
+    bd, br = _plain_run(j0 + step * rest, n_spiked - rest, step, bd, br, off, axial_diag, c_over_dt, g_scale, v, g,
+                        ge, fac, x)
     out[w, 0], out[w, 1], out[w, 2], out[w, 3], out[w, 4], out[w, 5], out[w, 6] = ad, ar, bd, br, cw, dq, rq
+    out[w, 7] = spiked
 
 
 @_jit
@@ -569,6 +603,22 @@ def _back_spiked(j0, count, step, xp, xs, k, dt, crank, fac, x, spk, v, threshol
 
 
 @_loop
+def _back_two(i0, j0, count, step, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t, crossing, low,
+              high, total):
+    """Substitute ``count`` nodes of two plain lanes from ``i0`` and ``j0`` side by side."""
+    for s in range(count):
+        i = i0 + step * s
+        xa = x[i] - fac[i] * xa
+        vn = _finish(i, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+        j = j0 + step * s
+        xb = x[j] - fac[j] * xb
+        vn = _finish(j, k, xb, dt, crank, v, thresholds, crossings, above, t, crossing)
+        low, high, total = min(low, vn), max(high, vn), total + vn
+    return xa, xb, low, high, total
+
+
+@_loop
 def _back_pair(i0, j0, count, step, xa, xb, xs, k, dt, crank, fac, x, spk, v, thresholds, crossings, above, t,
                crossing, low, high, total):
     """Substitute ``count`` nodes of a plain lane from ``i0`` and of a spiked lane from ``j0`` side by side."""
@@ -585,9 +635,10 @@ def _back_pair(i0, j0, count, step, xa, xb, xs, k, dt, crank, fac, x, spk, v, th
 
 
 @_jit
-def substitute_quarter(w, k, dt, crank, q, n, fac, x, spk, v, thresholds, crossings, above, t, crossing):
+def substitute_quarter(w, k, dt, crank, q, n, fac, x, spk, out, v, thresholds, crossings, above, t, crossing):
     """Thread ``w``'s two lanes substituted back from the separators (thread 0 also finishes the
-    separators); returns ``(on_table, bad)`` as :func:`substitute_part`."""
+    separators), the spiked lane's last ``out[w, 7]`` rows with their coupling (see
+    :func:`eliminate_quarter`); returns ``(on_table, bad)`` as :func:`substitute_part`."""
     q1, q2, q3 = q[0], q[1], q[2]
     low, high, total = math.inf, -math.inf, 0.0
     if w == 0:
@@ -598,11 +649,19 @@ def substitute_quarter(w, k, dt, crank, q, n, fac, x, spk, v, thresholds, crossi
     else:
         i0, step, n_plain, j0, n_spiked, sep = q3 + 1, 1, n - 1 - q3, q2 + 1, q3 - q2 - 1, q3
     m = min(n_plain, n_spiked)
-    xa, xb, low, high, total = _back_pair(i0, j0, m, step, x[sep], x[q2], x[sep], k, dt, crank, fac, x, spk, v,
-                                          thresholds, crossings, above, t, crossing, low, high, total)
+    s0 = n_spiked - int(out[w, 7])  # the spiked lane's rows from s0 on carry a coupling
+    m1 = min(m, s0)
+    xa, xb, low, high, total = _back_two(i0, j0, m1, step, x[sep], x[q2], k, dt, crank, fac, x, v, thresholds,
+                                         crossings, above, t, crossing, low, high, total)
+    xa, xb, low, high, total = _back_pair(i0 + step * m1, j0 + step * m1, m - m1, step, xa, xb, x[sep], k, dt,
+                                          crank, fac, x, spk, v, thresholds, crossings, above, t, crossing, low,
+                                          high, total)
     xa, low, high, total = _back(i0 + step * m, i0 + step * n_plain, step, xa, k, dt, crank, fac, x, v, thresholds,
                                  crossings, above, t, crossing, low, high, total)
-    xb, low, high, total = _back_spiked(j0 + step * m, n_spiked - m, step, xb, x[sep], k, dt, crank, fac, x, spk, v,
+    r = max(m, s0)
+    xb, low, high, total = _back(j0 + step * m, j0 + step * r, step, xb, k, dt, crank, fac, x, v, thresholds,
+                                 crossings, above, t, crossing, low, high, total)
+    xb, low, high, total = _back_spiked(j0 + step * r, n_spiked - r, step, xb, x[sep], k, dt, crank, fac, x, spk, v,
                                         thresholds, crossings, above, t, crossing, low, high, total)
     bad = -1
     if not math.isfinite(total):  # thread 0 holds 0..q2 and q3, thread 1 q2+1..n-1
@@ -652,12 +711,12 @@ def solve_middle(pivot, quad, part_d, part_r, part_out, g, ge, g_scale, c_over_d
 
 
 @_jit
-def substitute_any(w, k, dt, crank, solve, special, pivot, path, owner, quad, parent, fac, x, spk, v, thresholds,
-                   crossings, above, t, crossing):
+def substitute_any(w, k, dt, crank, solve, special, pivot, path, owner, quad, parent, fac, x, spk, part_out, v,
+                   thresholds, crossings, above, t, crossing):
     """Part w's substitution (as :func:`eliminate_any`); returns ``(on_table, bad)``."""
     if quad[1] >= 0:
-        return substitute_quarter(w, k, dt, crank, quad, v.size, fac, x, spk, v, thresholds, crossings, above, t,
-                                  crossing)
+        return substitute_quarter(w, k, dt, crank, quad, v.size, fac, x, spk, part_out, v, thresholds, crossings,
+                                  above, t, crossing)
     return substitute_part(k, dt, crank, solve[w], special, pivot, path, w == owner, parent, fac, x, v, thresholds,
                            crossings, above, t, crossing)
 
@@ -1421,8 +1480,8 @@ def steps_together(k0, k1, {common}, pivot, path, owner, quad, g, ge, d_acc, r_a
         solve_middle(pivot, quad, part_d, part_r, part_out, g, ge, g_scale, c_over_dt, axial_diag, d_acc, r_acc, v, x)
         for w in numba.prange(n_parts):
             part_on[w], part_bad[w] = substitute_any(w, k, dt, crank, solve, special, pivot, path, owner, quad,
-                                                     parent, fac, x, spk, v, thresholds, crossings, above, t,
-                                                     crossing)
+                                                     parent, fac, x, spk, part_out, v, thresholds, crossings, above,
+                                                     t, crossing)
         on_table = True
         bad = -1
         for w in range(n_parts):
@@ -1475,7 +1534,7 @@ def run_parallel(first, last, work, {common}, pivot, path, owner, quad, part_cab
         record_frames(0, np.arange(rec_every.size), v, rec_every, rec_start, rec_stop, rec_off, frames)
     k0 = first
     spk = work[6, :n]
-    part_out = np.zeros((2, 7))
+    part_out = np.zeros((2, 8))
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
         if pivot < 0 and quad[1] < 0:
