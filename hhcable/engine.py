@@ -520,11 +520,7 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
     per_node = [{p for grp in groups if grp.cls is cls for p, x in grp.params.items() if np.ndim(x)}
                 for cls in classes]
     module = kernels.module_for(classes, per_node)
-    # every array the step streams node by node starts at its own offset in a page
-    lay = kernels.Staggered()
-    work = lay.rows(kernels.WORK_ROWS, v.size)
-    v, c_over_dt, g_scale, thresholds = (lay.copy(a) for a in (v, c_over_dt, g_scale, thresholds))
-    crossings_out, crossings = crossings, lay.copy(crossings)  # copied back after the run
+    lay = kernels.Staggered()  # the node arrays made here start at their own offsets in a page
     group_args, where = [], {}
     for c, cls in enumerate(classes):
         mine = [grp for grp in groups if grp.cls is cls]
@@ -565,17 +561,19 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         row[i] = (grp.spec.gate_names if gate else grp.spec.current_names).index(var)
     rec = np.array(recording, dtype=np.int64).reshape(-1, 4)
     parent = solver.parent.astype(np.int64)
-    args = (float(engine.dt), bool(crank), parent, kernels.special_nodes(parent, stim_nodes),
-            lay.copy(-solver.g_axial), lay.copy(solver.axial_diag), c_over_dt, g_scale, v, stim_nodes,
+    off = lay.rows(1, v.size)[0, :v.size]
+    np.negative(solver.g_axial, out=off)
+    args = (float(engine.dt), bool(crank), parent, kernels.special_nodes(parent, stim_nodes), off,
+            lay.copy(solver.axial_diag), c_over_dt, g_scale, v, stim_nodes,
             np.ascontiguousarray(stim_amp), thresholds, crossings, above, t, rec[:, 1].copy(), rec[:, 2].copy(),
             rec[:, 3].copy(), rec[:, 0].copy(), frame_buffer, kind, cls_index, row, col, node_of, traces,
             1.0 / TABLE_DV)
     n_threads = 1 if ext is not None else engine.threads_for(v.size)  # layers: one thread
+    quad = kernels.cable_quarters(parent, g_scale, stim_nodes) if n_threads == 2 else np.full(3, -1)
     if ext is not None:
         run = module.run_extracellular
         args += ext.kernel_args()
     elif n_threads > 1:
-        quad = kernels.cable_quarters(parent, g_scale, stim_nodes) if n_threads == 2 else np.full(3, -1)
         if quad[1] >= 0:  # one cable: two threads of two lanes each, the membrane cut at q2
             plan = kernels.Plan(np.array([[[0, quad[1]]], [[quad[1], v.size]]], dtype=np.int64))
         else:
@@ -593,14 +591,12 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
         everything = [np.r_[np.arange(len(nodes)), -1][None] for nodes in (stim_nodes, node_of, rec[:, 2])]
         group_args = [*(part[None] for part in blocks), *everything, *group_args]
     if ext is None:
-        args = (work, *args)
+        args = (lay.rows(kernels.WORK_ROWS + int(quad[1] >= 0), v.size), *args)  # (and the lanes' fill)
     engine.threads_used = n_threads
     with _threads(n_threads):
         run(0, 0, *args, *group_args)  # compiles, or loads the cached machine code, outside the timing
         compile_s = time.perf_counter() - compile_start
-        outcome = _chunks(run, args, group_args, n_steps, progress, compile_s)
-    crossings_out[:] = crossings
-    return outcome
+        return _chunks(run, args, group_args, n_steps, progress, compile_s)
 
 
 def _chunks(run, args, group_args, n_steps, progress, compile_s):

@@ -812,8 +812,9 @@ def add_stimuli_in(k, which, lo, hi, stim_nodes, stim_amp, r_acc):
 #: A page of memory, and the distance (bytes) between the starts of the run's per-node arrays
 #: within a page (:class:`Staggered`).
 PAGE_BYTES, STAGGER_BYTES = 4096, 128
-#: Rows of the work array the run loops take: g, ge, d_acc, r_acc, fac, x, and the four lanes' fill.
-WORK_ROWS = 7
+#: Rows of the work array the run loops take: g, ge, d_acc, r_acc, fac, x (and run_parallel, for
+#: one cable in four lanes, a seventh: the lanes' fill).
+WORK_ROWS = 6
 
 
 class Staggered:
@@ -825,7 +826,8 @@ class Staggered:
     than the cache has ways (12 here; the step streams up to 14 at once).  Each array (or row
     of a 2-D array) handed out here starts :data:`STAGGER_BYTES` after the previous one,
     modulo :data:`PAGE_BYTES`: a loop over 14 such streams on 1M nodes ran 1.4x faster than
-    over 14 aligned ones, on one thread and on two.
+    over 14 aligned ones, on one thread and on two.  (The arrays numpy makes start at offsets
+    that vary; numba's, and the rows of a 2-D array of 1M columns, all started at one.)
     """
 
     def __init__(self):
@@ -1533,7 +1535,7 @@ def run_parallel(first, last, work, {common}, pivot, path, owner, quad, part_cab
                {group_args})
         record_frames(0, np.arange(rec_every.size), v, rec_every, rec_start, rec_stop, rec_off, frames)
     k0 = first
-    spk = work[6, :n]
+    spk = work[6, :n] if quad[1] >= 0 else work[0, :0]
     part_out = np.zeros((2, 8))
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
