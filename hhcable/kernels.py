@@ -58,6 +58,12 @@ def _jit(func):
     return numba.njit(cache=True)(func) if AVAILABLE else func
 
 
+def _jit_ieee(func):
+    """As :func:`_jit`, dividing as IEEE 754 does (x / 0 is inf or nan, which the run reports as a
+    voltage that stopped being finite) rather than raising ZeroDivisionError."""
+    return numba.njit(cache=True, error_model="numpy")(func) if AVAILABLE else func
+
+
 def _loop(func):
     """Compiled without reference counting (``_nrt=False``): for loops that allocate nothing.
 
@@ -1741,7 +1747,7 @@ def _write_source(key, text):
 PROBE_I_MEMBRANE, PROBE_VEXT = 3, 4
 
 
-@_jit
+@_jit_ieee
 def solve_step_layer(k, dt, crank, parent, g_in, axial_diag, g_out, layer_diag, layer, gx, cx_over_dt, c_over_dt,
                      g_scale, v, vx, g, ge, acc, w, stim_nodes, stim_amp, e_now, e_old, imem, i_out, thresholds,
                      crossings, above, t, crossing):

@@ -115,6 +115,21 @@ def test_block_elimination_solves_the_scipy_sparse_system():
 
 
 @needs_numba
+def test_singular_block_is_reported_as_a_voltage_not_finite():
+    """A node whose 2 x 2 block is singular (a layer and a membrane with no load at all): the
+    division by its zero determinant gives inf and nan, which the step reports as the node
+    whose voltage stopped being finite (the run then raises SimulationError), not as
+    ZeroDivisionError."""
+    zero, one = np.zeros(1), np.ones(1)
+    on_table, bad = kernels.solve_step_layer(
+        0, 0.025, False, np.array([-1]), zero, zero, zero, zero, np.array([True]), zero, zero, zero, one,
+        zero.copy(), zero.copy(), zero.copy(), zero.copy(), np.zeros((1, 5)), np.zeros((1, 9)), np.zeros(0, np.int64),
+        np.zeros((1, 0)), zero, zero.copy(), zero.copy(), zero.copy(), np.full(1, np.nan), np.full(1, np.nan),
+        np.zeros(1, bool), np.zeros(2), False)
+    assert bad == 0
+
+
+@needs_numba
 @pytest.mark.parametrize("method", ["backward_euler", "crank_nicolson"])
 @pytest.mark.parametrize("where", [None, "all", "axon"])
 def test_numba_and_numpy_agree(method, where):
