@@ -538,10 +538,9 @@ def eliminate_quarter(w, q, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_
     lane's carry into q2 (d, r), its coupling between q2 and its own separator, what it took
     from that separator (d, r), and how many of its rows carry a coupling (the coupling
     decays geometrically along the lane: once it is dropped, below :data:`TINY`, the rest of
-    the lane is eliminated as a plain one and ``spk`` is neither written nor read there).
-
-    The cable's end (node 0 or n-1, which may carry a stimulus) is eliminated first with its
-    accumulators; other stimuli were folded into ``ge`` (:func:`fold_stimuli`).
+    the lane is eliminated as a plain one and ``spk`` is neither written nor read there).  The cable's end (node 0 or n-1, which may carry a
+    stimulus) is eliminated first with its accumulators; other stimuli were folded into ``ge``
+    (:func:`fold_stimuli`).
     """
     q1, q2, q3 = q[0], q[1], q[2]
     if w == 0:
@@ -1110,12 +1109,13 @@ def _membrane_jit():
     return f"@numba.njit(cache=True, error_model={options['error_model']!r}, fastmath={fastmath})"
 
 
-def _membrane_source(c, spec, uniform=False):
+def _membrane_source(c, spec, per_node=None):
     """Source of ``membrane_c`` (with ``gates_c``, ``conductances_c``) and ``current_c`` for class ``c``.
 
-    The loops read the parameters the kinetics depend on once per group, and the others node
-    by node, or also once per group if ``uniform`` (every group has one value of each: a
-    parameter row read at every node and step costs 8 bytes of memory traffic a node).
+    ``per_node`` names the parameters whose values differ between the nodes of a group (None:
+    every parameter the kinetics do not depend on); the loops read those node by node and the
+    others once per group (a parameter row read at every node and step costs 8 bytes of memory
+    traffic a node).
 
     For each group ``membrane_c`` decides once whether the gates advance by the rate table
     or by the exact rates, takes 1-D views of the group's rows (voltages, conductance sums,
@@ -1127,7 +1127,7 @@ def _membrane_source(c, spec, uniform=False):
     """
     gate_names = [gate.name for gate in spec.gates]
     kinetic = [p for p in spec.params if any(p in gate.args for gate in spec.gates)]
-    rowed = [] if uniform else [p for p in spec.params if p not in kinetic]
+    rowed = [p for p in spec.params if p not in kinetic and (per_node is None or p in per_node)]
     single = [p for p in spec.params if p not in rowed]
     # In the loops: p_NAME, s_NAME are rows (1-D), k_NAME a parameter with one value per group
     # (kinetic, or the same at every node), NAME_ a gate's new value at node j; x, gx, gex the
@@ -1249,10 +1249,10 @@ _MEMBRANE_IMPORTS = "from hhcable.vecmath import exp_expm1\n\n\n"
 _GROUP_ARGS = ("ptr", "nodes", "q", "use_table", "params", "states", "table")
 
 
-def source(specs, uniform=None):
+def source(specs, per_node=None):
     """Source of the kernel module for channel classes with these :class:`Spec` s, in order
-    (``uniform``: for each, whether its parameters are the same at every node of a group, as
-    :func:`_membrane_source`; None: none is)."""
+    (``per_node``: for each, its parameters that differ between the nodes of a group, as
+    :func:`_membrane_source`; None: every one)."""
     group_args = ", ".join(f"{a}_{c}" for c in range(len(specs)) for a in _GROUP_ARGS)
     membrane = "\n".join(f"    membrane_{c}(v, dt, advance, on_table, {', '.join(f'{a}_{c}' for a in _GROUP_ARGS)}, "
                          "inv_dv, g, ge)" for c in range(len(specs))) or "    pass"
@@ -1563,8 +1563,8 @@ def run_parallel(first, last, work, {common}, pivot, path, owner, quad, part_cab
         k0 = k1
     return -1, -1
 '''
-    uniform = [False] * len(specs) if uniform is None else uniform
-    body = "\n\n\n".join(_membrane_source(c, spec, one) for c, (spec, one) in enumerate(zip(specs, uniform)))
+    per_node = [None] * len(specs) if per_node is None else per_node
+    body = "\n\n\n".join(_membrane_source(c, spec, rows) for c, (spec, rows) in enumerate(zip(specs, per_node)))
     return head + ("\n\n" + _MEMBRANE_IMPORTS + body + "\n" if body else "")
 
 
@@ -1675,12 +1675,11 @@ def cache_dir():
 _MODULES = {}
 
 
-def module_for(classes, uniform=None):
+def module_for(classes, per_node=None):
     """The compiled kernel module for these channel classes (in this order), made once.
 
-    ``uniform``: for each class, whether its parameters are the same at every node of each
-    of its groups (read once a group; None: for none, which suits any model).  Per class,
-    not per parameter, so that few variants are compiled.
+    ``per_node``: for each class, the names of its parameters whose values differ between the
+    nodes of a group (None: every one, which suits any model).
 
     Raises
     ------
@@ -1688,7 +1687,8 @@ def module_for(classes, uniform=None):
         Naming the channel and the function numba cannot compile.
     """
     specs = [cls.spec() for cls in classes]
-    text = source(specs, None if uniform is None else [bool(one) for one in uniform]) + extracellular_source(specs)
+    per_node = None if per_node is None else [tuple(sorted(names)) for names in per_node]
+    text = source(specs, per_node) + extracellular_source(specs)
     digest = hashlib.sha256(text.encode())
     digest.update(Path(__file__).read_bytes())
     digest.update(Path(vecmath.__file__).read_bytes())

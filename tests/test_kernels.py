@@ -229,10 +229,10 @@ def test_staggered_arrays_start_at_distinct_offsets_in_a_page():
 
 
 def test_parameters_the_same_at_every_node_are_read_once_a_group():
-    # The engine says which classes have one value of each parameter in every group; their
-    # loops read them once a group (real_cell's runs, equal to numpy above, have both kinds).
+    # The engine names the parameters that differ within a group; the loops read only those
+    # node by node (real_cell's runs, equal to numpy above, have both kinds).
     spec = hc.HH.spec()
-    one = kernels.source([spec], [True])
-    assert "k_gnabar" in one and not any(f"p_{p}[j]" in one for p in spec.params)
-    every = kernels.source([spec])  # not said: node by node, for any model
+    text = kernels.source([spec], [("gnabar",)])
+    assert "p_gnabar[j]" in text and "p_gkbar[j]" not in text and "k_gkbar" in text
+    every = kernels.source([spec])  # no names given: every parameter node by node, for any model
     assert all(f"p_{p}[j]" in every for p in spec.params if p not in spec.kinetic)
