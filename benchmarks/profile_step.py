@@ -42,14 +42,14 @@ def solver_bytes():
     return read + write + fetched
 
 
-def membrane_words(spec, per_node=()):
+def membrane_words(spec):
     """Words per compartment the generated membrane loop of one channel class moves (rate tables).
 
-    One loop over 1-D views of consecutive nodes reads v, the parameters that differ from node
-    to node (``per_node``; the others once a group), every gate and g, ge, and writes the gates
-    and g, ge (the table rows it reads stay in cache: neighbouring voltages share them).
+    One loop over 1-D views of consecutive nodes reads v, every parameter and gate and g, ge,
+    and writes the gates and g, ge (the table rows it reads stay in cache: neighbouring
+    voltages share them).
     """
-    return (1 + len(per_node) + len(spec.gates) + 2) + (len(spec.gates) + 2)
+    return (1 + len(spec.params) + len(spec.gates) + 2) + (len(spec.gates) + 2)
 
 
 def capture(model):
@@ -75,11 +75,7 @@ def capture(model):
             seen.setdefault("args", args)
             return self.module.run_blocked(*args)
 
-    def spy(classes, per_node=None):
-        seen["module"] = real(classes, per_node)
-        return Spy(seen["module"])
-
-    kernels.module_for = spy
+    kernels.module_for = lambda classes: Spy(real(classes))
     try:
         sims = []
         for morph, amp in zip(model.morphologies, model.amps):
@@ -92,7 +88,7 @@ def capture(model):
         res = hc.Batch(sims, backend="numba", threads=1).run(model.tstop)[0]
     finally:
         kernels.module_for = real
-    return seen["module"], seen["args"], res
+    return real([hc.HH]), seen["args"], res
 
 
 def best(func, repeats):
@@ -140,7 +136,7 @@ def profile(name, model, repeats):
 
     solve_ns = best(solve, repeats) * per
     membrane_ns = best(membrane, repeats) * per
-    words = solver_bytes() + membrane_words(hc.HH.spec())  # HH's parameters: the same at every node
+    words = solver_bytes() + membrane_words(hc.HH.spec())
     # Streaming bandwidth over a working set as large as the step's: a += b moves 3 words a node.
     a = np.ones(n * words // 3)
     b = np.ones_like(a)

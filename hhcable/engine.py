@@ -516,10 +516,7 @@ def _run_numba(engine, n_steps, crank, solver, groups, c_over_dt, g_scale, v, st
 
     compile_start = time.perf_counter()
     classes = list(dict.fromkeys(grp.cls for grp in groups))
-    # parameters read node by node: those that differ within a group (others once a group)
-    per_node = [{p for grp in groups if grp.cls is cls for p, x in grp.params.items() if np.ndim(x)}
-                for cls in classes]
-    module = kernels.module_for(classes, per_node)
+    module = kernels.module_for(classes)
     lay = kernels.Staggered()  # the node arrays made here start at their own offsets in a page
     group_args, where = [], {}
     for c, cls in enumerate(classes):

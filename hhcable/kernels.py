@@ -1109,13 +1109,8 @@ def _membrane_jit():
     return f"@numba.njit(cache=True, error_model={options['error_model']!r}, fastmath={fastmath})"
 
 
-def _membrane_source(c, spec, per_node=None):
+def _membrane_source(c, spec):
     """Source of ``membrane_c`` (with ``gates_c``, ``conductances_c``) and ``current_c`` for class ``c``.
-
-    ``per_node`` names the parameters whose values differ between the nodes of a group (None:
-    every parameter the kinetics do not depend on); the loops read those node by node and the
-    others once per group (a parameter row read at every node and step costs 8 bytes of memory
-    traffic a node).
 
     For each group ``membrane_c`` decides once whether the gates advance by the rate table
     or by the exact rates, takes 1-D views of the group's rows (voltages, conductance sums,
@@ -1127,12 +1122,9 @@ def _membrane_source(c, spec, per_node=None):
     """
     gate_names = [gate.name for gate in spec.gates]
     kinetic = [p for p in spec.params if any(p in gate.args for gate in spec.gates)]
-    rowed = [p for p in spec.params if p not in kinetic and (per_node is None or p in per_node)]
-    single = [p for p in spec.params if p not in rowed]
-    # In the loops: p_NAME, s_NAME are rows (1-D), k_NAME a parameter with one value per group
-    # (kinetic, or the same at every node), NAME_ a gate's new value at node j; x, gx, gex the
-    # voltages and conductance sums.
-    arg = {**{p: f"p_{p}[j]" if p in rowed else f"k_{p}" for p in spec.params},
+    # In the loops: p_NAME, s_NAME are rows (1-D), k_NAME a kinetic parameter (one value per
+    # group), NAME_ a gate's new value at node j; x, gx, gex the voltages and conductance sums.
+    arg = {**{p: f"k_{p}" if p in kinetic else f"p_{p}[j]" for p in spec.params},
            **{name: f"{name}_" for name in gate_names}}
     conds = [f"c{r} = _c{c}_current{r}({', '.join(arg[a] for a in cur.args)})"
              for r, (_, cur) in enumerate(spec.currents)]
@@ -1164,8 +1156,8 @@ def _membrane_source(c, spec, per_node=None):
     # with ``advance`` a literal True or False, two compilations) and inlines each gate's
     # rate function at one place only (inlining is most of the compile time).  gates_c adds
     # the conductances at the new gates in the same loop; conductances_c alone starts a run.
-    rows = [f"p_{p}" for p in rowed] + [f"s_{name}" for name in gate_names]
-    row_args = ", ".join([f"k_{p}" for p in single] + rows)
+    rows = [f"p_{p}" for p in spec.params] + [f"s_{name}" for name in gate_names]
+    row_args = ", ".join([f"k_{p}" for p in kinetic] + rows)
     lines = []
     if spec.gates:
         # the conductances at the new gates in the same loop: the gates are not read back
@@ -1209,9 +1201,9 @@ def _membrane_source(c, spec, per_node=None):
         "            x, gx, gex = np.empty(m), np.zeros(m), np.zeros(m)",
         "            for j in range(m):",
         "                x[j] = v[nodes[a + j]]",
-        *(f"        p_{p} = params[{spec.params.index(p)}, a:b]" for p in rowed),
+        *(f"        p_{p} = params[{i}, a:b]" for i, p in enumerate(spec.params)),
         *(f"        s_{name} = states[{i}, a:b]" for i, name in enumerate(gate_names)),
-        *(f"        k_{p} = params[{spec.params.index(p)}, a]" for p in single),
+        *(f"        k_{p} = params[{spec.params.index(p)}, a]" for p in kinetic),
     ]
     if spec.gates:
         lines += ["        if advance:",
@@ -1249,10 +1241,8 @@ _MEMBRANE_IMPORTS = "from hhcable.vecmath import exp_expm1\n\n\n"
 _GROUP_ARGS = ("ptr", "nodes", "q", "use_table", "params", "states", "table")
 
 
-def source(specs, per_node=None):
-    """Source of the kernel module for channel classes with these :class:`Spec` s, in order
-    (``per_node``: for each, its parameters that differ between the nodes of a group, as
-    :func:`_membrane_source`; None: every one)."""
+def source(specs):
+    """Source of the kernel module for channel classes with these :class:`Spec` s, in order."""
     group_args = ", ".join(f"{a}_{c}" for c in range(len(specs)) for a in _GROUP_ARGS)
     membrane = "\n".join(f"    membrane_{c}(v, dt, advance, on_table, {', '.join(f'{a}_{c}' for a in _GROUP_ARGS)}, "
                          "inv_dv, g, ge)" for c in range(len(specs))) or "    pass"
@@ -1563,8 +1553,7 @@ def run_parallel(first, last, work, {common}, pivot, path, owner, quad, part_cab
         k0 = k1
     return -1, -1
 '''
-    per_node = [None] * len(specs) if per_node is None else per_node
-    body = "\n\n\n".join(_membrane_source(c, spec, rows) for c, (spec, rows) in enumerate(zip(specs, per_node)))
+    body = "\n\n\n".join(_membrane_source(c, spec) for c, spec in enumerate(specs))
     return head + ("\n\n" + _MEMBRANE_IMPORTS + body + "\n" if body else "")
 
 
@@ -1675,11 +1664,8 @@ def cache_dir():
 _MODULES = {}
 
 
-def module_for(classes, per_node=None):
+def module_for(classes):
     """The compiled kernel module for these channel classes (in this order), made once.
-
-    ``per_node``: for each class, the names of its parameters whose values differ between the
-    nodes of a group (None: every one, which suits any model).
 
     Raises
     ------
@@ -1687,8 +1673,7 @@ def module_for(classes, per_node=None):
         Naming the channel and the function numba cannot compile.
     """
     specs = [cls.spec() for cls in classes]
-    per_node = None if per_node is None else [tuple(sorted(names)) for names in per_node]
-    text = source(specs, per_node) + extracellular_source(specs)
+    text = source(specs) + extracellular_source(specs)
     digest = hashlib.sha256(text.encode())
     digest.update(Path(__file__).read_bytes())
     digest.update(Path(vecmath.__file__).read_bytes())

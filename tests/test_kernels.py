@@ -226,13 +226,3 @@ def test_staggered_arrays_start_at_distinct_offsets_in_a_page():
     assert all(b.flags.c_contiguous for b in blocks)
     assert blocks[0].shape[0] == 3 and blocks[0].shape[1] >= 1000 and not blocks[0].any()
     assert blocks[2].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
-
-
-def test_parameters_the_same_at_every_node_are_read_once_a_group():
-    # The engine names the parameters that differ within a group; the loops read only those
-    # node by node (real_cell's runs, equal to numpy above, have both kinds).
-    spec = hc.HH.spec()
-    text = kernels.source([spec], [("gnabar",)])
-    assert "p_gnabar[j]" in text and "p_gkbar[j]" not in text and "k_gkbar" in text
-    every = kernels.source([spec])  # no names given: every parameter node by node, for any model
-    assert all(f"p_{p}[j]" in every for p in spec.params if p not in spec.kinetic)
