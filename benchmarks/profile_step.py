@@ -117,7 +117,7 @@ def profile(name, model, repeats):
     per = NS_PER_S / (n * steps)
     whole = res.run_wall_s / (n * n_steps) * NS_PER_S
     v0 = v.copy()
-    work = [row[:n] for row in work_rows[:6]]  # the run's own arrays (kernels.Staggered)
+    work = [row[:n] for row in work_rows[:kernels.WORK_ROWS]]  # the run's own arrays (kernels.Staggered)
     for row in work:
         row[:] = 0.0
 

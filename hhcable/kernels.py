@@ -454,9 +454,10 @@ TINY = 1e-280
 # lane 0 (nodes 0..q1-1, upwards into q1) and lane 1 (q1+1..q2-1, upwards into q2) side by
 # side; thread 1, mirrored, lane 3 (n-1..q3+1, downwards into q3) and lane 2 (q3-1..q2+1,
 # downwards into q2).  Lanes 1 and 2 start next to a separator (q1, q3) and carry its
-# coupling along as fill ("spikes": each row's coupling to that separator, kept in ``spk``),
-# which leaves a 3 x 3 system on the separators.  Every division chain of the elimination has
-# another beside it on its thread, as in :func:`solve_cable`.
+# coupling along as fill ("spikes": each row's coupling to that separator, kept in ``spk``
+# until it decays below TINY, after which the rest of the lane is a plain one), which leaves
+# a 3 x 3 system on the separators.  The division chains of the two lanes run side by side,
+# as in :func:`solve_cable` (the longer lane's last rows alone).
 @_loop
 def _lane_pair(i0, j0, count, step, ad, ar, bd, br, w, dq, rq, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x,
                spk):
@@ -479,7 +480,9 @@ def _lane_pair(i0, j0, count, step, ad, ar, bd, br, w, dq, rq, off, axial_diag, 
 
 @_loop
 def _plain_pair(i0, j0, count, step, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
-    """``count`` rows of two plain lanes from ``i0`` and ``j0``, both moving by ``step``."""
+    """``count`` rows of two plain lanes from ``i0`` and ``j0``, both moving by ``step`` (as
+    :func:`_lane_pair` without the fill; :func:`_plain_both` moves its lanes in opposite
+    directions)."""
     up = 1 if step > 0 else 0
     for t in range(count):
         i = i0 + step * t
@@ -538,9 +541,10 @@ def eliminate_quarter(w, q, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_
     lane's carry into q2 (d, r), its coupling between q2 and its own separator, what it took
     from that separator (d, r), and how many of its rows carry a coupling (the coupling
     decays geometrically along the lane: once it is dropped, below :data:`TINY`, the rest of
-    the lane is eliminated as a plain one and ``spk`` is neither written nor read there).  The cable's end (node 0 or n-1, which may carry a
-    stimulus) is eliminated first with its accumulators; other stimuli were folded into ``ge``
-    (:func:`fold_stimuli`).
+    the lane is eliminated as a plain one and ``spk`` is neither written nor read there).
+
+    The cable's end (node 0 or n-1, which may carry a stimulus) is eliminated first with its
+    accumulators; other stimuli were folded into ``ge`` (:func:`fold_stimuli`).
     """
     q1, q2, q3 = q[0], q[1], q[2]
     if w == 0:
@@ -611,7 +615,8 @@ def _back_spiked(j0, count, step, xp, xs, k, dt, crank, fac, x, spk, v, threshol
 @_loop
 def _back_two(i0, j0, count, step, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t, crossing, low,
               high, total):
-    """Substitute ``count`` nodes of two plain lanes from ``i0`` and ``j0`` side by side."""
+    """Substitute ``count`` nodes of two plain lanes from ``i0`` and ``j0`` side by side (as
+    :func:`_back_pair` without the fill)."""
     for s in range(count):
         i = i0 + step * s
         xa = x[i] - fac[i] * xa
@@ -818,30 +823,43 @@ def add_stimuli_in(k, which, lo, hi, stim_nodes, stim_amp, r_acc):
 #: A page of memory, and the distance (bytes) between the starts of the run's per-node arrays
 #: within a page (:class:`Staggered`).
 PAGE_BYTES, STAGGER_BYTES = 4096, 128
-#: Rows of the work array the run loops take: g, ge, d_acc, r_acc, fac, x (and run_parallel, for
-#: one cable in four lanes, a seventh: the lanes' fill).
+#: Rows of the work array the run loops (not run_extracellular) take: g, ge, d_acc, r_acc, fac, x
+#: (and run_parallel, for one cable in four lanes, a seventh: the lanes' fill).
 WORK_ROWS = 6
 
 
 class Staggered:
-    """Allocates a run's per-node arrays so that no two start at the same offset in a page.
+    """Allocates a run's per-node arrays so that they start at different offsets in a page.
 
-    Large arrays all start at the same offset in a page (the allocator maps whole pages), so
-    the i-th elements of every array a loop streams fall into the same set of the L1 cache
-    (indexed by the address modulo 4 KiB) and evict one another once there are more streams
-    than the cache has ways (12 here; the step streams up to 14 at once).  Each array (or row
-    of a 2-D array) handed out here starts :data:`STAGGER_BYTES` after the previous one,
-    modulo :data:`PAGE_BYTES`: a loop over 14 such streams on 1M nodes ran 1.4x faster than
-    over 14 aligned ones, on one thread and on two.  (The arrays numpy makes start at offsets
-    that vary; numba's, and the rows of a 2-D array of 1M columns, all started at one.)
+    The L1 cache is indexed by the address modulo a page, so arrays that start at the same
+    offset put their i-th elements in the same set, and a loop over more such streams than
+    the cache has ways evicts its own lines.  Large arrays allocated one after the other often
+    do (each is mapped on whole pages; the run's work arrays, allocated by numba, all did).
+    Each array, or row of a 2-D array, handed out here starts :data:`STAGGER_BYTES` after the
+    previous one, modulo :data:`PAGE_BYTES` (the 33rd wraps round to the first's offset).
+    Figures: ``benchmarks/README.md``, "Arrays staggered in a page".
     """
 
     def __init__(self):
         self.slot = 0
 
     def rows(self, count, n, dtype=np.float64):
-        """Zeros of shape ``(count, m)``, C-contiguous, ``m >= n`` (the rows padded so that each
-        starts at its own offset in a page)."""
+        """Zeros, each row starting at its own offset in a page.
+
+        Parameters
+        ----------
+        count : int
+            Rows.
+        n : int
+            Elements a row must hold.
+        dtype : numpy dtype, optional
+            Of a size that divides :data:`STAGGER_BYTES`.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(count, m)``, ``m >= n`` (the rows padded), C-contiguous.
+        """
         item = np.dtype(dtype).itemsize
         per_page, step = PAGE_BYTES // item, STAGGER_BYTES // item
         m = n + (step - n) % per_page  # the rows' stride is STAGGER_BYTES past whole pages
@@ -851,10 +869,21 @@ class Staggered:
         return buf[start:start + count * m].reshape(count, m)
 
     def copy(self, a):
-        """A 1-D array's copy, starting at its own offset in a page."""
+        """A copy of the 1-D array ``a`` that starts at its own offset in a page."""
         out = self.rows(1, a.size, a.dtype)[0, :a.size]
         out[:] = a
         return out
+
+
+@_jit
+def work_rows(work, n):
+    """A run's work arrays, the first :data:`WORK_ROWS` rows of ``work`` cut to ``n`` nodes:
+    g and ge (conductance, S/cm², and conductance × reversal, mV S/cm²) and d_acc and r_acc
+    (added to a node's row: stimuli, non-adjacent children), zeroed; fac and x (the
+    elimination's, written before they are read)."""
+    g, ge, d_acc, r_acc = work[0, :n], work[1, :n], work[2, :n], work[3, :n]
+    g[:], ge[:], d_acc[:], r_acc[:] = 0.0, 0.0, 0.0, 0.0
+    return g, ge, d_acc, r_acc, work[4, :n], work[5, :n]
 
 
 #: Nodes a block of whole cells holds at most (unless one cell is larger): a block steps
@@ -1291,8 +1320,9 @@ import math
 import numba
 import numpy as np
 
-from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, add_stimuli, add_stimuli_in, eliminate_any, \\
-    fold_stimuli, record_frames, record_frames_in, solve_cells, solve_middle, substitute_any, tables_usable
+from hhcable.kernels import ALONE_STEPS, PROBE_GATE, PROBE_V, WORK_ROWS, add_stimuli, add_stimuli_in, \\
+    eliminate_any, fold_stimuli, record_frames, record_frames_in, solve_cells, solve_middle, substitute_any, \\
+    tables_usable, work_rows
 
 V_MIN, V_MAX = {TABLE_V_MIN!r}, {TABLE_V_MAX!r}
 
@@ -1345,11 +1375,7 @@ def rewind(dt, inv_dv, v, crossings, above, v_keep, crossings_keep, above_keep, 
 def start(first, work, {common_run}, {group_args}):
     """A run's work arrays (rows of ``work``), the channels' first conductances, the first record;
     whether crossings are watched."""
-    n = v.size
-    g, ge = work[0, :n], work[1, :n]  # conductance (S/cm²) and conductance x reversal (mV S/cm²)
-    d_acc, r_acc = work[2, :n], work[3, :n]  # added to a node's row: stimuli, non-adjacent children
-    fac, x = work[4, :n], work[5, :n]
-    g[:], ge[:], d_acc[:], r_acc[:] = 0.0, 0.0, 0.0, 0.0
+    g, ge, d_acc, r_acc, fac, x = work_rows(work, v.size)
     crossing = not np.isnan(thresholds).all()  # (a bool, not the literal False numba would compile apart)
     membrane(v, dt, False, False, inv_dv, g, ge, {group_args})
     if first == 0:
@@ -1516,8 +1542,9 @@ def run_parallel(first, last, work, {common}, pivot, path, owner, quad, part_cab
     """
     n = v.size
     n_parts = solve.shape[0]
-    g, ge, d_acc, r_acc, fac, x = work[0, :n], work[1, :n], work[2, :n], work[3, :n], work[4, :n], work[5, :n]
-    g[:], ge[:], d_acc[:], r_acc[:] = 0.0, 0.0, 0.0, 0.0
+    if quad[1] >= 0 and work.shape[0] <= WORK_ROWS:
+        raise ValueError("one cable in four lanes takes a work row for the lanes' fill")
+    g, ge, d_acc, r_acc, fac, x = work_rows(work, n)
     part_d, part_r = np.zeros(n_parts), np.zeros(n_parts)
     part_on, part_bad = np.ones(n_parts, np.bool_), np.full(n_parts, -1, np.int64)
     part_stop = np.zeros(n_parts, np.int64)
@@ -1532,7 +1559,7 @@ def run_parallel(first, last, work, {common}, pivot, path, owner, quad, part_cab
         record_frames(0, np.arange(rec_every.size), v, rec_every, rec_start, rec_stop, rec_off, frames)
     k0 = first
     spk = work[6, :n] if quad[1] >= 0 else work[0, :0]
-    part_out = np.zeros((2, 8))
+    part_out = np.zeros((2, 8))  # each thread's carries from eliminate_quarter, and its rows with fill
     while k0 < last:
         k1 = min(last, k0 + ALONE_STEPS)
         if pivot < 0 and quad[1] < 0:

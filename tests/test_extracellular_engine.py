@@ -118,7 +118,7 @@ def test_block_elimination_solves_the_scipy_sparse_system():
 def test_singular_block_is_reported_as_a_voltage_not_finite():
     """A node whose 2 x 2 block is singular (a layer and a membrane with no load at all): the
     division by its zero determinant gives inf and nan, which the step reports as the node
-    whose voltage stopped being finite (the run then raises SimulationError), not as
+    whose voltage stopped being finite (from which a run raises SimulationError), not as
     ZeroDivisionError."""
     zero, one = np.zeros(1), np.ones(1)
     on_table, bad = kernels.solve_step_layer(
