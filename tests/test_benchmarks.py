@@ -57,3 +57,16 @@ def test_peers_check_refuses_a_simulator_that_computes_something_else(tmp_path):
     assert abs(same["velocity_m_per_s"] / row["runs"]["hhcable exact"]["velocity_m_per_s"] - 1) < 0.02
     assert other["status"].startswith("refused") and "ns_per_compartment_step" not in other
     assert "REFUSED, not timed" in proc.stdout
+
+
+def test_scaling_benchmark_alternates_one_and_two_threads(tmp_path):
+    out = tmp_path / "scaling.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scaling.py"), "--models", "tiny",
+                           "--repeats", "2", "--json", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["model"] == "tiny" and len(row["runs_1"]) == len(row["runs_2"]) == 2
+    assert row["scaling"] == pytest.approx(min(row["runs_1"]) / min(row["runs_2"]))
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scaling.py"), "--models", "nosuch"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "nosuch" in bad.stderr
