@@ -218,12 +218,16 @@ def _plain_down(i, stop, cd, cr, off, axial_diag, c_over_dt, g_scale, v, g, ge, 
 
 
 @_loop
-def _plain_both(ia, ib, count, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
-    """``count`` plain nodes of each lane in one loop: ia upwards (into the next), ib downwards (into the parent)."""
+def _plain_two(ia, sa, ib, sb, count, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
+    """``count`` plain nodes of each of two lanes in one loop, from ``ia`` moving by ``sa`` and from
+    ``ib`` by ``sb`` (+1: each node into the next, coupled by ``off[k + 1]``; -1: into its parent,
+    by ``off[k]``)."""
+    ua, ub = 1 if sa > 0 else 0, 1 if sb > 0 else 0
     for j in range(count):
-        ad, ar = _chain_row(ia + j, off[ia + j + 1], ad, ar, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge,
-                            fac, x)
-        bd, br = _chain_row(ib - j, off[ib - j], bd, br, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+        i = ia + sa * j
+        ad, ar = _chain_row(i, off[i + ua], ad, ar, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
+        i = ib + sb * j
+        bd, br = _chain_row(i, off[i + ub], bd, br, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
     return ad, ar, bd, br
 
 
@@ -239,15 +243,16 @@ def _back(i, stop, step, xp, k, dt, crank, fac, x, v, thresholds, crossings, abo
 
 
 @_loop
-def _back_both(pivot, m, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t, crossing, low, high,
-               total):
-    """Substitute the ``m`` nodes on each side of the pivot in one loop; as :func:`_back` for both lanes."""
-    for j in range(1, m + 1):
-        i = pivot - j
+def _back_two(ia, sa, ib, sb, count, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t, crossing, low,
+              high, total):
+    """Substitute ``count`` nodes of each of two plain lanes in one loop, from ``ia`` moving by ``sa``
+    and from ``ib`` by ``sb``; as :func:`_back` for both lanes."""
+    for j in range(count):
+        i = ia + sa * j
         xa = x[i] - fac[i] * xa
         vn = _finish(i, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
         low, high, total = min(low, vn), max(high, vn), total + vn
-        i = pivot + j
+        i = ib + sb * j
         xb = x[i] - fac[i] * xb
         vn = _finish(i, k, xb, dt, crank, v, thresholds, crossings, above, t, crossing)
         low, high, total = min(low, vn), max(high, vn), total + vn
@@ -277,8 +282,8 @@ def solve_cable(k, dt, crank, a, pivot, b, special, off, axial_diag, c_over_dt, 
         na = min(special[sa] if sa < special.size else pivot, pivot - 1)  # next row of A to read the accumulators
         nb = max(special[sb] if sb >= 0 else pivot, pivot + 1)
         step = min(na - ia, ib - nb)
-        ad, ar, bd, br = _plain_both(ia, ib, step, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge,
-                                     fac, x)
+        ad, ar, bd, br = _plain_two(ia, 1, ib, -1, step, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g,
+                                    ge, fac, x)
         ia, ib = ia + step, ib - step
         if ia == na:
             ad, ar = _chain_row(ia, off[ia + 1], ad, ar, d_acc[ia], r_acc[ia], axial_diag, c_over_dt, g_scale, v, g,
@@ -314,8 +319,8 @@ def solve_cable(k, dt, crank, a, pivot, b, special, off, axial_diag, c_over_dt, 
     vn = _finish(pivot, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
     low, high, total = min(low, vn), max(high, vn), total + vn
     m = min(pivot - a, b - 1 - pivot)
-    xa, xb, low, high, total = _back_both(pivot, m, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above,
-                                          t, crossing, low, high, total)
+    xa, xb, low, high, total = _back_two(pivot - 1, -1, pivot + 1, 1, m, xa, xb, k, dt, crank, fac, x, v, thresholds,
+                                         crossings, above, t, crossing, low, high, total)
     xa, low, high, total = _back(pivot - m - 1, a - 1, -1, xa, k, dt, crank, fac, x, v, thresholds, crossings, above,
                                  t, crossing, low, high, total)
     xb, low, high, total = _back(pivot + m + 1, b, 1, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t,
@@ -478,20 +483,6 @@ def _lane_pair(i0, j0, count, step, ad, ar, bd, br, w, dq, rq, off, axial_diag, 
     return count, ad, ar, bd, br, w, dq, rq
 
 
-@_loop
-def _plain_pair(i0, j0, count, step, ad, ar, bd, br, off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x):
-    """``count`` rows of two plain lanes from ``i0`` and ``j0``, both moving by ``step`` (as
-    :func:`_lane_pair` without the fill; :func:`_plain_both` moves its lanes in opposite
-    directions)."""
-    up = 1 if step > 0 else 0
-    for t in range(count):
-        i = i0 + step * t
-        ad, ar = _chain_row(i, off[i + up], ad, ar, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
-        j = j0 + step * t
-        bd, br = _chain_row(j, off[j + up], bd, br, 0.0, 0.0, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
-    return ad, ar, bd, br
-
-
 @_inline
 def _spiked_row(j, o, cd, cr, w, dq, rq, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk):
     """:func:`_chain_row` for a node also coupled (by ``w``) to a separator."""
@@ -558,8 +549,8 @@ def eliminate_quarter(w, q, n, off, axial_diag, c_over_dt, g_scale, v, g, ge, d_
     m = min(n_plain - 1, n_spiked)  # rows 1..m of the plain lane beside rows 0..m-1 of the spiked one
     t, ad, ar, bd, br, cw, dq, rq = _lane_pair(end + step, j0, m, step, ad, ar, 0.0, 0.0, off[sep + up], 0.0, 0.0,
                                                off, axial_diag, c_over_dt, g_scale, v, g, ge, fac, x, spk)
-    ad, ar, bd, br = _plain_pair(end + step * (t + 1), j0 + step * t, m - t, step, ad, ar, bd, br, off, axial_diag,
-                                 c_over_dt, g_scale, v, g, ge, fac, x)
+    ad, ar, bd, br = _plain_two(end + step * (t + 1), step, j0 + step * t, step, m - t, ad, ar, bd, br, off,
+                                axial_diag, c_over_dt, g_scale, v, g, ge, fac, x)
     ad, ar = _plain_run(end + step * (m + 1), n_plain - 1 - m, step, ad, ar, off, axial_diag, c_over_dt, g_scale, v,
                         g, ge, fac, x)
     spiked = t
@@ -613,23 +604,6 @@ def _back_spiked(j0, count, step, xp, xs, k, dt, crank, fac, x, spk, v, threshol
 
 
 @_loop
-def _back_two(i0, j0, count, step, xa, xb, k, dt, crank, fac, x, v, thresholds, crossings, above, t, crossing, low,
-              high, total):
-    """Substitute ``count`` nodes of two plain lanes from ``i0`` and ``j0`` side by side (as
-    :func:`_back_pair` without the fill)."""
-    for s in range(count):
-        i = i0 + step * s
-        xa = x[i] - fac[i] * xa
-        vn = _finish(i, k, xa, dt, crank, v, thresholds, crossings, above, t, crossing)
-        low, high, total = min(low, vn), max(high, vn), total + vn
-        j = j0 + step * s
-        xb = x[j] - fac[j] * xb
-        vn = _finish(j, k, xb, dt, crank, v, thresholds, crossings, above, t, crossing)
-        low, high, total = min(low, vn), max(high, vn), total + vn
-    return xa, xb, low, high, total
-
-
-@_loop
 def _back_pair(i0, j0, count, step, xa, xb, xs, k, dt, crank, fac, x, spk, v, thresholds, crossings, above, t,
                crossing, low, high, total):
     """Substitute ``count`` nodes of a plain lane from ``i0`` and of a spiked lane from ``j0`` side by side."""
@@ -662,7 +636,7 @@ def substitute_quarter(w, k, dt, crank, q, n, fac, x, spk, out, v, thresholds, c
     m = min(n_plain, n_spiked)
     s0 = n_spiked - int(out[w, 7])  # the spiked lane's rows from s0 on carry a coupling
     m1 = min(m, s0)
-    xa, xb, low, high, total = _back_two(i0, j0, m1, step, x[sep], x[q2], k, dt, crank, fac, x, v, thresholds,
+    xa, xb, low, high, total = _back_two(i0, step, j0, step, m1, x[sep], x[q2], k, dt, crank, fac, x, v, thresholds,
                                          crossings, above, t, crossing, low, high, total)
     xa, xb, low, high, total = _back_pair(i0 + step * m1, j0 + step * m1, m - m1, step, xa, xb, x[sep], k, dt,
                                           crank, fac, x, spk, v, thresholds, crossings, above, t, crossing, low,
