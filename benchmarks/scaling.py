@@ -14,7 +14,6 @@ ratios.
 """
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -75,8 +74,9 @@ def main(argv=None):
         print(f"{name:12} {r['ns_1']:6.2f} ({r['median_1']:5.2f}) {r['ns_2']:6.2f} ({r['median_2']:5.2f}) "
               f"{r['scaling']:6.2f}x ({r['scaling_median']:4.2f}x)", flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps({"exact_rates": args.exact, "repeats": args.repeats, "rows": rows},
-                                              indent=1))
+        import peers
+
+        peers.write_json(args.json, {"exact_rates": args.exact, "repeats": args.repeats, "rows": rows})  # whole
     return 0
 
 
